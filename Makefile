@@ -1,0 +1,35 @@
+# On the Record: two commands set everything up. `make run` starts the app, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup run test index eval clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: setup
+	$(PY) -m assistant ask
+
+index: setup
+	$(PY) -m assistant index
+
+eval: setup
+	$(PY) -m assistant eval ../shared/gold/dev.jsonl
+
+test: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf index/chroma .pytest_cache

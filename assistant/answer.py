@@ -1,0 +1,156 @@
+"""Turn retrieved units into an answer: a few verbatim quotes, best first, or an abstention."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+from assistant.errors import QuestionError
+from assistant.retrieval import Hit, HybridRetriever, content_terms, tokenize
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.units import Unit
+
+ABSTAIN_MESSAGE = "The article does not say."
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One verbatim passage of an answer."""
+
+    text: str
+    speaker: str
+    source_type: str
+    document: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    paragraph: int = 0
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        return {k: d[k] for k in ("text", "speaker", "source_type", "document", "start", "end", "score")}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question: quotes, or an abstention."""
+
+    question: str
+    abstained: bool
+    quotes: tuple[Quote, ...] = ()
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "abstained": self.abstained,
+                "quotes": [q.to_json() for q in self.quotes]}
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Thresholds of the answerability gate (tuned on the dev gold only)."""
+
+    min_dense: float = 0.30
+    strong_dense: float = 0.55
+    min_coverage: float = 0.5
+    min_score: float = 0.45
+
+
+def clean_question(question: str, max_chars: int = 2000) -> str:
+    """Normalise a question, or raise QuestionError with what is wrong."""
+    if question is None:
+        raise QuestionError("the question is empty")
+    q = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in question)
+    q = re.sub(r"\s+", " ", q).strip()
+    if not q:
+        raise QuestionError("the question is empty; ask something about the article")
+    if len(q) > max_chars:
+        raise QuestionError(f"the question is {len(q):,} characters long; the limit is {max_chars:,}")
+    return q
+
+
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
+_DATE = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|"
+                   r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+                   r"yesterday|today|last year|this year|earlier this|past)\b", re.I)
+
+
+def expected_type(question: str) -> str | None:
+    """The kind of answer a question asks for: number, date, person, or None."""
+    q = question.lower()
+    if re.match(r"\s*(how (many|much|long|old|far|often|large|big)|what (percentage|share|number|amount))", q):
+        return "number"
+    if re.match(r"\s*(when|what (year|date|time|day|month))\b", q) or "in what year" in q:
+        return "date"
+    if re.match(r"\s*(who|whom|whose)\b", q):
+        return "person"
+    return None
+
+
+def has_type(text: str, kind: str | None) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    return True
+
+
+class Assistant:
+    """Answers questions over a store, only with verbatim quotes."""
+
+    def __init__(self, store: Store, retriever: HybridRetriever | None = None, settings: Settings | None = None,
+                 gate: Gate | None = None):
+        self.store = store
+        self.retriever = retriever or HybridRetriever(store)
+        self.settings = settings or store.settings
+        self.gate = gate or Gate()
+
+    def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
+        """Answer one question with up to top_k quotes, or abstain."""
+        q = clean_question(question, self.settings.max_question_chars)
+        k = max(1, top_k or self.settings.top_k)
+        hits = self.retriever.search(q, doc_id=doc_id)
+        ranked = self.rank(q, hits)
+        if not ranked or not self.answerable(q, ranked):
+            return Answer(q, True, (), ABSTAIN_MESSAGE)
+        chosen = ranked[:k]
+        return Answer(q, False, tuple(self._quote(u, s) for u, s in chosen))
+
+    # ------------------------------------------------------------------ ranking
+
+    def rank(self, question: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
+        """Re-rank candidates by dense similarity, term coverage and answer type."""
+        terms = content_terms(question)
+        kind = expected_type(question)
+        bm = self.retriever.bm25
+        weights = {t: bm.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        out = []
+        for h in hits:
+            u = h.unit
+            toks = set(tokenize(u.text + " " + (u.speaker if u.source_type != "author" else "")))
+            cov = sum(w for t, w in weights.items() if t in toks) / total
+            s = 0.6 * h.dense + 0.4 * cov
+            if kind and not has_type(u.text, kind):
+                s -= 0.15
+            if u.kind == "metadata" and kind not in ("date", "person"):
+                s -= 0.1
+            out.append((u, s, h.dense, cov))
+        out.sort(key=lambda x: -x[1])
+        self._last = out
+        return [(u, s) for u, s, _d, _c in out]
+
+    def answerable(self, question: str, ranked: list[tuple[Unit, float]]) -> bool:
+        """The gate: does the best passage actually answer the question?"""
+        best = self._last[0]
+        _u, score, dense, cov = best
+        g = self.gate
+        if dense >= g.strong_dense:
+            return True
+        return dense >= g.min_dense and cov >= g.min_coverage and score >= g.min_score
+
+    def _quote(self, u: Unit, score: float) -> Quote:
+        return Quote(u.text, u.speaker, u.source_type, u.document, u.start, u.end, round(float(score), 4),
+                     u.title, u.paragraph)

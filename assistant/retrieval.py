@@ -1,0 +1,203 @@
+"""Find candidate units for a question: dense (Chroma) and lexical (BM25), fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from assistant.store import Store
+from assistant.units import Unit
+
+STOPWORDS = {
+    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is",
+    "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "what",
+    "which", "who", "whom", "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its",
+    "they", "them", "their", "he", "she", "his", "her", "him", "i", "we", "you", "your", "our", "my", "me", "us",
+    "about", "into", "than", "then", "there", "so", "such", "not", "no", "can", "could", "would", "should",
+    "will", "shall", "may", "might", "must", "any", "some", "all", "each", "more", "most", "other", "also",
+    "if", "after", "before", "over", "under", "up", "down", "out", "off", "very", "just", "s", "many", "much",
+    "say", "said", "says", "according", "article", "tell", "told",
+}
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens with a light stem, for lexical matching."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group().lower().replace("’", "'").strip(".'-")
+        if w.endswith("'s"):
+            w = w[:-2]
+        w = w.replace(",", "")
+        if w:
+            out.append(stem(w))
+    return out
+
+
+def stem(w: str) -> str:
+    """A tiny suffix stripper; enough to match "arrests" with "arrested" without a dependency."""
+    if len(w) <= 3 or w[0].isdigit():
+        return w
+    for suf in ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "ers", "er", "ed", "es", "ly", "s"):
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            base = w[: -len(suf)]
+            if suf in ("ies", "ied"):
+                base += "y"
+            return base
+    return w
+
+
+def content_terms(text: str) -> list[str]:
+    """Tokens that carry meaning: no stop words."""
+    return [t for t in tokenize(text) if t not in STOPWORDS and stem(t) not in STOPWORDS]
+
+
+@dataclass
+class BM25:
+    """Okapi BM25 over unit texts."""
+
+    docs: list[list[str]]
+    k1: float = 1.2
+    b: float = 0.75
+    df: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        for d in self.docs:
+            self.df.update(set(d))
+        self.n = len(self.docs)
+        self.avgdl = sum(len(d) for d in self.docs) / max(self.n, 1)
+        self.tf = [Counter(d) for d in self.docs]
+        self.index: dict[str, list[int]] = {}
+        for i, d in enumerate(self.docs):
+            for t in set(d):
+                self.index.setdefault(t, []).append(i)
+
+    def idf(self, term: str) -> float:
+        df = self.df.get(term, 0)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query: list[str]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for t in set(query):
+            idf = self.idf(t)
+            for i in self.index.get(t, ()):
+                f = self.tf[i][t]
+                dl = len(self.docs[i])
+                out[i] = out.get(i, 0.0) + idf * f * (self.k1 + 1) / (f + self.k1 * (1 - self.b + self.b * dl / self.avgdl))
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A candidate unit with its fused score and the evidence behind it."""
+
+    unit: Unit
+    score: float
+    dense: float  # cosine similarity, 0 when not among the dense candidates
+    lexical: float  # BM25 score, 0 when no term matched
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class HybridRetriever:
+    """Dense plus BM25 candidates over one store, fused by reciprocal rank."""
+
+    def __init__(self, store: Store, candidates: int = 40, rrf_k: int = 60):
+        self.store = store
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._bm25: BM25 | None = None
+        self._units: list[Unit] | None = None
+
+    def refresh(self) -> None:
+        """Forget cached units, after the store changed."""
+        self._bm25 = None
+        self._units = None
+
+    @property
+    def units(self) -> list[Unit]:
+        if self._units is None:
+            self._units = self.store.all_units()
+            self._bm25 = BM25([tokenize(u.text + " " + _speaker_terms(u)) for u in self._units])
+        return self._units
+
+    @property
+    def bm25(self) -> BM25:
+        _ = self.units
+        assert self._bm25 is not None
+        return self._bm25
+
+    def search(self, question: str, k: int | None = None, embedding: list[float] | None = None,
+               doc_id: str | None = None) -> list[Hit]:
+        """Candidates for a question, best first."""
+        k = k or self.candidates
+        units = self.units
+        if not units:
+            return []
+        if embedding is None:
+            embedding = self.store.embedder.encode_one(question)
+        where = {"doc_id": doc_id} if doc_id else None
+        dense = self.store.query(embedding, k, where=where)
+        lex = self.bm25.scores(tokenize(question))
+        lex_ranked = sorted(((i, s) for i, s in lex.items() if not doc_id or units[i].doc_id == doc_id),
+                            key=lambda x: -x[1])[:k]
+        fused: dict[str, dict] = {}
+        for r, h in enumerate(dense):
+            e = fused.setdefault(h.unit.id, {"unit": h.unit, "dense": 0.0, "lexical": 0.0, "dr": None, "lr": None})
+            e["dense"], e["dr"] = h.similarity, r
+        for r, (i, s) in enumerate(lex_ranked):
+            u = units[i]
+            e = fused.setdefault(u.id, {"unit": u, "dense": None, "lexical": 0.0, "dr": None, "lr": None})
+            e["lexical"], e["lr"] = s, r
+        hits = []
+        missing = [e for e in fused.values() if e["dense"] is None]
+        if missing:
+            # Lexical-only candidates still need a dense similarity for the answer gate.
+            vecs = self.store.embedder.encode([e["unit"].text for e in missing])
+            for e, v in zip(missing, vecs):
+                e["dense"] = sum(a * b for a, b in zip(embedding, v))
+        for e in fused.values():
+            score = 0.0
+            if e["dr"] is not None:
+                score += 1.0 / (self.rrf_k + e["dr"] + 1)
+            if e["lr"] is not None:
+                score += 1.0 / (self.rrf_k + e["lr"] + 1)
+            hits.append(Hit(e["unit"], score, float(e["dense"]), float(e["lexical"]), e["dr"], e["lr"]))
+        hits.sort(key=lambda h: -h.score)
+        return hits
+
+    def neighbours(self, unit: Unit) -> list[Unit]:
+        """Units of the same and the adjacent sentences of the same document."""
+        return [u for u in self.units if u.doc_id == unit.doc_id and abs(u.sentence - unit.sentence) <= 1
+                and u.id != unit.id]
+
+
+def _speaker_terms(u: Unit) -> str:
+    # The speaker's name is searchable ("What did Smith say ..."), the author's label is not.
+    return "" if u.source_type == "author" else u.speaker
+
+
+def as_langchain_retriever(retriever: HybridRetriever, k: int = 3):
+    """The hybrid retriever as a LangChain `BaseRetriever` returning `Document`s with quote metadata."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class QuoteRetriever(BaseRetriever):
+        """Verbatim, attributed passages for a query."""
+
+        k: int = 3
+
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun):
+            hits = retriever.search(query)[: self.k]
+            return [
+                Document(page_content=h.unit.text, id=h.unit.id,
+                         metadata={"speaker": h.unit.speaker, "source_type": h.unit.source_type,
+                                   "document": h.unit.document, "start": h.unit.start, "end": h.unit.end,
+                                   "score": h.score, "title": h.unit.title, "kind": h.unit.kind})
+                for h in hits
+            ]
+
+    return QuoteRetriever(k=k)

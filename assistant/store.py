@@ -1,0 +1,242 @@
+"""Embeddings and the Chroma store, behind one small interface."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from assistant.errors import StoreError
+from assistant.settings import Settings, offline_environment
+from assistant.units import Unit
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class Embedder:
+    """A sentence-transformers model, loaded on first use, that returns unit-length vectors."""
+
+    def __init__(self, model: str):
+        self.model_name = model
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            offline_environment()
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(self.model_name, device="cpu")
+            except Exception as exc:  # noqa: BLE001 - any load failure is a user-facing store problem
+                raise StoreError(f"cannot load the embedding model {self.model_name!r}: {exc}") from exc
+        return self._model
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> list[list[float]]:
+        """Unit-length embeddings, one per text."""
+        if not texts:
+            return []
+        vecs = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                 show_progress_bar=progress, convert_to_numpy=True)
+        return vecs.tolist()
+
+    def encode_one(self, text: str) -> list[float]:
+        return self.encode([text])[0]
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    """A unit found by a vector query, with its cosine similarity."""
+
+    unit: Unit
+    similarity: float
+
+
+def _unit_metadata(u: Unit) -> dict:
+    return {
+        "doc_id": u.doc_id, "document": u.document, "title": u.title, "start": u.start, "end": u.end,
+        "speaker": u.speaker, "source_type": u.source_type, "kind": u.kind, "paragraph": u.paragraph,
+        "sentence": u.sentence, "cue": u.cue,
+    }
+
+
+def _to_units(ids: Iterable[str], docs: Iterable[str], metas: Iterable[dict]) -> list[Unit]:
+    """The one place where Chroma's parallel result lists become records."""
+    out = []
+    for uid, text, m in zip(ids, docs, metas):
+        out.append(Unit(uid, m["doc_id"], m["document"], m["title"], text, int(m["start"]), int(m["end"]),
+                        m["speaker"], m["source_type"], m["kind"], int(m["paragraph"]), int(m["sentence"]),
+                        m.get("cue", "")))
+    return out
+
+
+def open_client(settings: Settings):
+    """A Chroma client: a server when a host is set, else the embedded store on disk."""
+    offline_environment()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_host:
+            host, _, port = settings.chroma_host.partition(":")
+            return chromadb.HttpClient(host=host, port=int(port or 8000), settings=chroma_settings)
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    except Exception as exc:  # noqa: BLE001
+        where = settings.chroma_host or settings.store_dir
+        raise StoreError(f"cannot open the Chroma store at {where}: {exc}; try --rebuild") from exc
+
+
+class Store:
+    """Units in a Chroma collection, plus a manifest of which documents it holds."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model)
+        self._client = client
+        self._collection = None
+        self._units: list[Unit] | None = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = open_client(self.settings)
+        return self._client
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            try:
+                self._collection = self.client.get_or_create_collection(
+                    self.settings.collection,
+                    metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "model": self._model_key()},
+                    embedding_function=None,
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise StoreError(f"cannot open the collection {self.settings.collection!r}: {exc}; "
+                                 "try --rebuild") from exc
+        return self._collection
+
+    def _model_key(self) -> str:
+        return Path(self.embedder.model_name).name or self.embedder.model_name
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.settings.store_dir / MANIFEST
+
+    def manifest(self) -> dict:
+        """Which documents the store holds, and with which model and schema it was built."""
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"the index manifest {self.manifest_path} is unreadable ({exc}); "
+                             "run 'python -m assistant index --rebuild'") from exc
+
+    def _write_manifest(self, manifest: dict) -> None:
+        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.manifest_path)
+
+    def compatible(self) -> bool:
+        """True when the manifest was written by this schema and embedding model."""
+        m = self.manifest()
+        return m.get("schema") == SCHEMA_VERSION and m.get("model") == self._model_key()
+
+    def documents(self) -> dict[str, dict]:
+        return dict(self.manifest().get("documents", {}))
+
+    # ------------------------------------------------------------------ writing
+
+    def reset(self) -> None:
+        """Drop every unit and the manifest."""
+        try:
+            self.client.delete_collection(self.settings.collection)
+        except Exception:  # noqa: BLE001 - a missing collection is already reset
+            pass
+        self._collection = None
+        self._units = None
+        if self.manifest_path.exists():
+            self.manifest_path.unlink()
+
+    def replace_document(self, doc: dict, units: list[Unit], progress=None) -> None:
+        """Store a document's units in place of any it had before, then record it in the manifest."""
+        col = self.collection
+        self.delete_document(doc["doc_id"], path=doc.get("path"), record=False)
+        bs = self.settings.embed_batch_size
+        for i in range(0, len(units), bs):
+            batch = units[i:i + bs]
+            vecs = self.embedder.encode([u.text for u in batch], batch_size=bs)
+            col.upsert(ids=[u.id for u in batch], embeddings=vecs, documents=[u.text for u in batch],
+                       metadatas=[_unit_metadata(u) for u in batch])
+            if progress is not None:
+                progress(len(batch))
+        m = self.manifest() or {}
+        m.update(schema=SCHEMA_VERSION, model=self._model_key())
+        docs = m.setdefault("documents", {})
+        docs[doc["doc_id"]] = {**doc, "units": len(units), "indexed_at": time.time()}
+        self._write_manifest(m)
+        self._units = None
+
+    def delete_document(self, doc_id: str, path: str | None = None, record: bool = True) -> None:
+        """Remove a document's units, and those of an older version of the same file."""
+        col = self.collection
+        col.delete(where={"doc_id": doc_id})
+        m = self.manifest()
+        docs = m.get("documents", {})
+        stale = [d for d, info in docs.items() if path and info.get("path") == path and d != doc_id]
+        for d in stale:
+            col.delete(where={"doc_id": d})
+            docs.pop(d, None)
+        if record and doc_id in docs:
+            docs.pop(doc_id)
+        if stale or (record and m):
+            self._write_manifest(m)
+        self._units = None
+
+    # ------------------------------------------------------------------ reading
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_units(self) -> list[Unit]:
+        """Every stored unit, in document order; cached until the next write."""
+        if self._units is None:
+            got = self.collection.get(include=["documents", "metadatas"])
+            units = _to_units(got["ids"], got["documents"], got["metadatas"])
+            units.sort(key=lambda u: (u.document, u.start, u.end))
+            self._units = units
+        return self._units
+
+    def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[StoredHit]:
+        """The k units nearest to an embedding, by cosine similarity."""
+        n = self.count()
+        if n == 0:
+            return []
+        try:
+            res = self.collection.query(query_embeddings=[embedding], n_results=min(k, n), where=where,
+                                        include=["documents", "metadatas", "distances"])
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"the Chroma query failed: {exc}") from exc
+        units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
+        return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0])]
+
+
+def content_fingerprint(paths: Iterable[Path]) -> str:
+    """A hash of the article files' contents, to tell when the index is out of date."""
+    h = hashlib.sha256()
+    for p in sorted(paths, key=str):
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
