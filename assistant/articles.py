@@ -88,17 +88,40 @@ def is_boilerplate(line: str) -> bool:
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
-    """Blank-line separated blocks, as (start, end) with surrounding whitespace trimmed."""
+    """Paragraph blocks, as (start, end) with surrounding whitespace trimmed.
+
+    Blank lines always separate paragraphs. Inside a block, each line is its own paragraph
+    unless the block looks hard-wrapped (several lines of similar width not ending sentences).
+    """
     out = []
     for m in _BLOCK.finditer(text):
         s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
+        lines = []
+        pos = s
+        for ln in text[s:e].split("\n"):
+            lines.append((pos, pos + len(ln)))
+            pos += len(ln) + 1
+        if len(lines) > 1 and not _hard_wrapped([text[a:b] for a, b in lines]):
+            spans = lines
+        else:
+            spans = [(s, e)]
+        for a, b in spans:
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                out.append((a, b))
     return out
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    body = [ln.rstrip() for ln in lines[:-1]]
+    if len(body) < 2:
+        return False
+    widths = [len(ln) for ln in body]
+    open_ends = sum(1 for ln in body if ln and ln[-1] not in ".!?:”\"'")
+    return max(widths) <= 100 and min(widths) >= 0.6 * max(widths) and open_ends >= len(body) / 2
 
 
 def _as_date(line: str) -> str | None:

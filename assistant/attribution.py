@@ -83,6 +83,8 @@ LABEL_CUES = {"dubbed", "so-called", "called", "label", "labeled", "labelled", "
               "titled", "entitled", "known", "word", "words", "phrase", "slogan", "nicknamed", "branded",
               "brand", "banner", "motto", "name", "tagline", "hashtag", "moniker"}
 HUMAN_PRONOUNS = {"he", "she", "him", "her"}
+_TRANSCRIPT = re.compile(r"([A-Z][A-Z.'’ -]{1,30}[A-Z.]):\s+")
+_DASH_TAG = re.compile(r"[ \t\u00a0]*[―—–]{1,2}[ \t\u00a0]*([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,5})[ \t\u00a0.]*(?:\n|$)")
 PLURAL_PRONOUNS = {"they", "them"}
 FIRST_PERSON = {"i", "we", "me", "us"}
 
@@ -233,9 +235,9 @@ def _is_speech_verb(t) -> bool:
 
 
 def _subject(verb):
-    """The subject of a verb, climbing through participles ("..., saying") and conjuncts."""
+    """The subject of a verb, climbing through participles ("..., saying"), prepositions and conjuncts."""
     v = verb
-    for _ in range(4):
+    for _ in range(6):
         for c in v.children:
             if c.dep_ in ("nsubj", "nsubjpass", "csubj"):
                 if c.dep_ == "nsubjpass":
@@ -244,10 +246,12 @@ def _subject(verb):
                             objs = [x for x in a.children if x.dep_ == "pobj"]
                             if objs:
                                 return objs[0]
+                if c.lower_ in ("who", "that", "which") and v.dep_ == "relcl":
+                    return v.head
                 return c
-        if v.dep_ in ("advcl", "xcomp", "conj", "ccomp", "acl", "relcl", "pcomp") and v.head is not v:
-            if v.dep_ == "relcl":
-                return v.head
+        if v.dep_ == "relcl":
+            return v.head
+        if v.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "prep", "advmod", "npadvmod") and v.head is not v:
             v = v.head
             continue
         break
@@ -317,11 +321,16 @@ class Attributor:
                 if rep is not None:
                     out.append(rep)
             last = [a for a in out if a.sentence and p.start <= a.sentence[0] < p.end]
+            prev_ends_colon = p.text.rstrip().endswith(":")
+            if prev_ends_colon and sents:
+                intro = self._introducer(pi, sents[-1])
+                if intro is not None:
+                    prev_para_speaker = intro
+                    continue
             if last:
                 prev_para_speaker = (last[-1].speaker, last[-1].source_type)
             elif not pq:
                 prev_para_speaker = None
-            prev_ends_colon = p.text.rstrip().endswith(":")
         out.sort(key=lambda a: a.spans[0])
         return out
 
@@ -334,13 +343,30 @@ class Attributor:
         sent = next(((a, b) for a, b in sents if a <= q.open < b), None) or (q.open, q.close)
         at_sentence_start = before == "" or q.open <= sent[0] or prev_char in ",:;—–(" or prev_char in "“”\""
         q.kind = "quote" if at_sentence_start else "partial"
-        # Sentences the quote touches: the frame is whatever lies outside any quote in them.
+        # Transcript style: "NAME: words" inside the quote.
+        m = _TRANSCRIPT.match(text, q.start, q.end)
+        if m and q.kind == "quote":
+            name = m.group(1).strip()
+            q.start = m.end()
+            q.speaker = self._resolve_name(name.title() if name.isupper() else name, q.open)
+            q.source_type = classify(q.speaker, None)
+            q.cue, q.done = f"{name}:", True
+            self._remember(q.open, q.speaker, q.source_type, None)
+            return
+        # Dash attribution: “words” ― Name
+        m = _DASH_TAG.match(text, q.close + 1)
+        if m and q.closed:
+            name = _clean(m.group(1))
+            q.speaker = self._resolve_name(name, q.open)
+            q.source_type = classify(q.speaker, None)
+            q.cue, q.done = "― " + name, True
+            q.frame = (m.start(1), m.end(1))
+            self._remember(q.open, q.speaker, q.source_type, None)
+            return
         s0 = sent[0]
         s1 = max((b for a, b in sents if a < q.end), default=sent[1])
         s1 = max(s1, sent[1])
         frame_tokens = [t for t in self.doc.tokens(pi, s0, s1) if not self._in_any_quote(pi, t)]
-        if not frame_tokens:
-            return
         # "quoting X": nested attribution of a historical figure.
         for t in frame_tokens:
             if t.lower_ == "quoting" and self.doc.tok_end(pi, t) <= q.open:
@@ -364,27 +390,55 @@ class Attributor:
         for t in frame_tokens:
             if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
                 objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
-                if objs and self.doc.tok_end(pi, t) <= q.open + 1 or objs and q.kind == "quote":
+                if objs:
                     self._set_from_head(q, pi, objs[0], f"according to {self._span_text(pi, objs[0])}",
                                         frame_tokens)
                     return
-        verbs = [t for t in frame_tokens if _is_speech_verb(t)]
-        if verbs:
-            # The verb nearest the quote wins; before-quote verbs only count up to the quote.
-            def dist(t):
-                pos = self.doc.tok_start(pi, t)
-                return min(abs(pos - q.open), abs(pos - q.close))
-
-            for v in sorted(verbs, key=dist):
-                subj = _subject(v)
-                if subj is None or self._in_any_quote(pi, subj):
+        quote_toks = [t for t in self.doc.tokens(pi, q.start, q.end)]
+        # The speech verb that governs the quoted words, lowest first.
+        for qt in quote_toks[:1] + [t for t in quote_toks if t.dep_ == "ROOT" or t.head.i < quote_toks[0].i
+                                    or t.head.i > quote_toks[-1].i][:3]:
+            for anc in qt.ancestors:
+                if self._in_any_quote(pi, anc):
                     continue
-                if _lemma(v) in WEAK_SPEECH_VERBS and not self._agentive(subj):
-                    continue
-                if subj.lower_ in FIRST_PERSON:
-                    continue
-                self._set_from_head(q, pi, subj, self._cue_text(pi, v, q), frame_tokens)
+                if _is_speech_verb(anc) and self._try_verb(q, pi, anc, frame_tokens):
+                    return
+        # Otherwise the speech verb nearest to the quote in its sentence.
+        if self._try_verbs(q, pi, frame_tokens, frame_tokens):
+            return
+        # A tag in the next sentence: “Words?” Smith asked.
+        nxt = next(((a, b) for a, b in sents if a >= q.close), None)
+        if nxt is not None and q.closed and text[q.close + 1:nxt[0]].strip() == "":
+            toks = [t for t in self.doc.tokens(pi, nxt[0], nxt[1]) if not self._in_any_quote(pi, t)][:8]
+            if self._try_verbs(q, pi, toks, toks):
                 return
+        # A tag with another verb right after the quote: “Words,” Smith sings.
+        after = [t for t in frame_tokens if self.doc.tok_start(pi, t) > q.close][:4]
+        for t in after:
+            if t.pos_ == "VERB":
+                subj = _subject(t)
+                if subj is not None and subj in after and (subj.pos_ == "PROPN" or subj.lower_ in HUMAN_PRONOUNS):
+                    self._set_from_head(q, pi, subj, t.text, frame_tokens)
+                    if q.done:
+                        return
+
+    def _try_verbs(self, q: _Quote, pi: int, verbs_from, frame_tokens) -> bool:
+        verbs = [t for t in verbs_from if _is_speech_verb(t)]
+
+        def dist(t):
+            pos = self.doc.tok_start(pi, t)
+            return min(abs(pos - q.open), abs(pos - q.close))
+
+        return any(self._try_verb(q, pi, v, frame_tokens) for v in sorted(verbs, key=dist))
+
+    def _try_verb(self, q: _Quote, pi: int, v, frame_tokens) -> bool:
+        subj = _subject(v)
+        if subj is None or self._in_any_quote(pi, subj) or subj.lower_ in FIRST_PERSON:
+            return False
+        if _lemma(v) in WEAK_SPEECH_VERBS and not self._agentive(subj):
+            return False
+        self._set_from_head(q, pi, subj, self._cue_text(pi, v, q), frame_tokens)
+        return q.done
 
     def _set_from_head(self, q: _Quote, pi: int, head, cue: str, frame_tokens) -> None:
         label, stype = self._speaker_of(pi, head)
@@ -400,6 +454,19 @@ class Attributor:
         if not toks:
             return None
         return self.doc.tok_start(pi, toks[0]), self.doc.tok_end(pi, toks[-1])
+
+    def _introducer(self, pi: int, sent: tuple[int, int]) -> tuple[str, str] | None:
+        """The speaker of a sentence that introduces a quote with a colon: "Smith said:"."""
+        toks = [t for t in self.doc.tokens(pi, *sent) if not self._in_any_quote(pi, t)]
+        verbs = [t for t in toks if _is_speech_verb(t)] or [t for t in toks if t.pos_ == "VERB"]
+        for v in reversed(verbs):
+            subj = _subject(v)
+            if subj is None or subj.lower_ in FIRST_PERSON or not (self._agentive(subj) or subj.pos_ == "PROPN"):
+                continue
+            label, stype = self._speaker_of(pi, subj)
+            if label and stype != "author":
+                return label, stype
+        return None
 
     def _neighbour(self, pq: list[_Quote], k: int) -> _Quote | None:
         """The attributed quote right before (or, failing that, after) quote k in the paragraph."""
@@ -419,7 +486,7 @@ class Attributor:
         sent = next(((a, b) for a, b in sents if a <= q.open < b), None)
         author = self.article.author_label
         q.speaker, q.source_type, q.cue, q.done = author, "author", "", True
-        if sent is None or words < 3:
+        if sent is None or words < 2:
             return
         toks = self.doc.tokens(pi, sent[0], q.open)
         if any(t.lower_ in LABEL_CUES for t in toks[-4:]):
@@ -438,10 +505,10 @@ class Attributor:
         if h.lower_ in LABEL_CUES or h.dep_ == "acl":
             return
         subj = _subject(h)
-        if subj is None or self._in_any_quote(pi, subj) or subj.pos_ != "PROPN":
+        if subj is None or self._in_any_quote(pi, subj):
             return
-        ent = self._entity_label(subj)
-        if ent not in ("PERSON", "ORG", "NORP"):
+        if subj.lower_ not in HUMAN_PRONOUNS and (
+                subj.pos_ != "PROPN" or self._entity_label(subj) not in ("PERSON", "ORG", "NORP")):
             return
         label, stype = self._speaker_of(pi, subj)
         if label:
@@ -561,6 +628,18 @@ class Attributor:
 
     def _resolve_pronoun(self, pos: int, low: str) -> tuple[str, str] | None:
         plural = low in PLURAL_PRONOUNS
+        if low in HUMAN_PRONOUNS:
+            # A person named earlier in the same sentence, as its subject, comes first.
+            for pi, (p, d) in enumerate(self.doc.docs):
+                if p.start <= pos < p.end:
+                    tok = next((t for t in d if p.start + t.idx == pos), None)
+                    if tok is not None:
+                        for t in tok.sent:
+                            if t.i >= tok.i:
+                                break
+                            if t.dep_ in ("nsubj", "nsubjpass") and t.ent_type_ == "PERSON":
+                                return self._speaker_of(pi, t)
+                    break
         for p, label, stype, head in reversed(self.speakers):
             if p >= pos or stype == "author":
                 continue
