@@ -249,7 +249,7 @@ def _subject(verb):
                 if c.lower_ in ("who", "that", "which") and v.dep_ == "relcl":
                     return v.head
                 return c
-        if v.dep_ == "relcl":
+        if v.dep_ == "relcl" or (v.dep_ == "acl" and v.head.pos_ in ("NOUN", "PROPN")):
             return v.head
         if v.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "prep", "advmod", "npadvmod") and v.head is not v:
             v = v.head
@@ -395,14 +395,17 @@ class Attributor:
                                         frame_tokens)
                     return
         quote_toks = [t for t in self.doc.tokens(pi, q.start, q.end)]
-        # The speech verb that governs the quoted words, lowest first.
+        # The speech verb that governs the quoted words; the outermost one reports them.
+        governing = []
         for qt in quote_toks[:1] + [t for t in quote_toks if t.dep_ == "ROOT" or t.head.i < quote_toks[0].i
                                     or t.head.i > quote_toks[-1].i][:3]:
             for anc in qt.ancestors:
-                if self._in_any_quote(pi, anc):
-                    continue
-                if _is_speech_verb(anc) and self._try_verb(q, pi, anc, frame_tokens):
-                    return
+                if not self._in_any_quote(pi, anc) and _is_speech_verb(anc) and anc not in governing:
+                    governing.append(anc)
+        governing.sort(key=lambda t: len(list(t.ancestors)))
+        for v in governing:
+            if self._try_verb(q, pi, v, frame_tokens):
+                return
         # Otherwise the speech verb nearest to the quote in its sentence.
         if self._try_verbs(q, pi, frame_tokens, frame_tokens):
             return
@@ -618,7 +621,9 @@ class Attributor:
         key = toks[-1].strip(",.").lower()
         best = phrase
         for _, label, _t, _h in self.speakers:
-            if key in [w.strip(",.()") for w in label.lower().split()] and len(label) > len(best):
+            # Only a label whose name part ends in this surname: "Jane Doe, senator" for "Doe".
+            name_part = re.split(r",| \(", label)[0].lower().split()
+            if name_part and name_part[-1].strip(".’'") == key and len(label) > len(best):
                 best = label
         if best == phrase:
             for p, name in self.persons:
