@@ -234,11 +234,13 @@ def _is_speech_verb(t) -> bool:
     return _lemma(t) in SPEECH_VERBS
 
 
-def _subject(verb):
+def _subject(verb, skip=None):
     """The subject of a verb, climbing through participles ("..., saying"), prepositions and conjuncts."""
     v = verb
     for _ in range(6):
         for c in v.children:
+            if skip is not None and skip(c):
+                continue
             if c.dep_ in ("nsubj", "nsubjpass", "csubj"):
                 if c.dep_ == "nsubjpass":
                     for a in v.children:
@@ -435,7 +437,7 @@ class Attributor:
         return any(self._try_verb(q, pi, v, frame_tokens) for v in sorted(verbs, key=dist))
 
     def _try_verb(self, q: _Quote, pi: int, v, frame_tokens) -> bool:
-        subj = _subject(v)
+        subj = _subject(v, skip=lambda t: self._in_any_quote(pi, t))
         if subj is None or self._in_any_quote(pi, subj) or subj.lower_ in FIRST_PERSON:
             return False
         if _lemma(v) in WEAK_SPEECH_VERBS and not self._agentive(subj):
