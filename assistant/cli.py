@@ -121,7 +121,8 @@ def format_answer(ans) -> str:
         lines.append(f"  {ans.note or 'The article does not say.'}")
     for i, q in enumerate(ans.quotes, 1):
         lines.append(f"  {i}. “{q.text}”")
-        lines.append(f"     — {q.speaker} ({q.source_type}), {Path(q.document).name} [{q.start}:{q.end}]")
+        label = q.speaker if q.speaker.endswith(f"({q.source_type})") else f"{q.speaker} ({q.source_type})"
+        lines.append(f"     — {label}, {Path(q.document).name} [{q.start}:{q.end}]")
     return "\n".join(lines) + "\n"
 
 

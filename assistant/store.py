@@ -32,6 +32,9 @@ class Embedder:
         if self._model is None:
             offline_environment()
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
 
             try:
                 self._model = SentenceTransformer(self.model_name, device="cpu")
