@@ -89,6 +89,21 @@ def expected_type(question: str) -> str | None:
     return None
 
 
+_ABOUT_ARTICLE = re.compile(r"\b(article|story|piece|column|report(?:age)?|post)\b", re.I)
+
+
+def metadata_kind(question: str) -> str | None:
+    """"When was the article published?" asks for the date line; "Who wrote it?" for the byline."""
+    q = question.lower()
+    if not _ABOUT_ARTICLE.search(q) and not re.search(r"\bwho wrote\b|\bauthor\b", q):
+        return None
+    if re.search(r"\b(when|date|day)\b", q) and re.search(r"\b(publish\w*|post\w*|writ\w*|date\w*|releas\w*)\b", q):
+        return "date"
+    if re.search(r"\bwho (wrote|writes|authored|is the author)\b|\bauthor of\b|\bbyline\b", q):
+        return "byline"
+    return None
+
+
 def has_type(text: str, kind: str | None) -> bool:
     if kind == "number":
         return bool(_NUMBER.search(text))
@@ -111,6 +126,11 @@ class Assistant:
         """Answer one question with up to top_k quotes, or abstain."""
         q = clean_question(question, self.settings.max_question_chars)
         k = max(1, top_k or self.settings.top_k)
+        meta = metadata_kind(q)
+        if meta:
+            header = self.store.header_units(doc_id, meta)
+            if header:
+                return Answer(q, False, tuple(self._quote(u, 1.0) for u in header[:k]))
         hits = self.retriever.search(q, doc_id=doc_id)
         ranked = self.rank(q, hits)
         if not ranked or not self.answerable(q, ranked):
@@ -131,7 +151,10 @@ class Assistant:
         for h in hits:
             u = h.unit
             toks = set(tokenize(u.text + " " + (u.speaker if u.source_type != "author" else "")))
-            cov = sum(w for t, w in weights.items() if t in toks) / total
+            near = set(tokenize(" ".join(n.text for n in self.retriever.neighbours(u))))
+            own = sum(w for t, w in weights.items() if t in toks) / total
+            # Terms found only in the adjacent sentences count half: context, not the answer itself.
+            cov = own + 0.5 * sum(w for t, w in weights.items() if t not in toks and t in near) / total
             s = 0.6 * h.dense + 0.4 * cov
             if kind and not has_type(u.text, kind):
                 s -= 0.15

@@ -120,6 +120,10 @@ class HybridRetriever:
     def units(self) -> list[Unit]:
         if self._units is None:
             self._units = self.store.all_units()
+            self._by_sentence: dict[tuple[str, int], list[Unit]] = {}
+            for u in self._units:
+                if u.sentence:
+                    self._by_sentence.setdefault((u.doc_id, u.sentence), []).append(u)
             self._bm25 = BM25([tokenize(u.text + " " + _speaker_terms(u)) for u in self._units])
         return self._units
 
@@ -170,8 +174,11 @@ class HybridRetriever:
 
     def neighbours(self, unit: Unit) -> list[Unit]:
         """Units of the same and the adjacent sentences of the same document."""
-        return [u for u in self.units if u.doc_id == unit.doc_id and abs(u.sentence - unit.sentence) <= 1
-                and u.id != unit.id]
+        _ = self.units
+        out = []
+        for n in (unit.sentence - 1, unit.sentence, unit.sentence + 1):
+            out += [u for u in self._by_sentence.get((unit.doc_id, n), ()) if u.id != unit.id]
+        return out
 
 
 def _speaker_terms(u: Unit) -> str:

@@ -16,7 +16,7 @@ from assistant.units import Unit
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 
 
@@ -222,6 +222,13 @@ class Store:
             units.sort(key=lambda u: (u.document, u.start, u.end))
             self._units = units
         return self._units
+
+    def header_units(self, doc_id: str | None, kind: str) -> list[Unit]:
+        """The header line units (date or byline) of one document, or of every document."""
+        got = self.collection.get(where={"kind": "metadata"}, include=["documents", "metadatas"])
+        units = _to_units(got["ids"], got["documents"], got["metadatas"])
+        units = [u for u in units if u.cue == kind and (doc_id is None or u.doc_id == doc_id)]
+        return sorted(units, key=lambda u: (u.document, u.start))
 
     def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[StoredHit]:
         """The k units nearest to an embedding, by cosine similarity."""

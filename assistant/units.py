@@ -56,7 +56,8 @@ def build_units(article: Article, attributions: list[Attribution] | None = None)
                           text[s:e], s, e, speaker, stype, kind, para, sent, cue))
 
     for kind, s, e in article.header_spans:
-        add(s, e, author, "author", "metadata", 0, 0)
+        # The cue field names the header line: title, byline or date.
+        add(s, e, author, "author", "metadata", 0, 0, kind)
 
     quotes = [a for a in attributions if a.kind == "quote"]
     whole = [a for a in attributions if a.kind in ("partial", "reported")]
