@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from assistant.errors import QuestionError
-from assistant.retrieval import Hit, HybridRetriever, content_terms, tokenize
+from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.units import Unit
@@ -54,8 +54,11 @@ class Gate:
 
     min_dense: float = 0.30
     strong_dense: float = 0.55
+    certain_dense: float = 0.85
     min_coverage: float = 0.5
     min_score: float = 0.45
+    max_unsupported: float = 0.2
+    word_support: float = 0.5
 
 
 def clean_question(question: str, max_chars: int = 2000) -> str:
@@ -112,6 +115,21 @@ def has_type(text: str, kind: str | None) -> bool:
     return True
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+def _raw_terms(text: str) -> list[tuple[str, str]]:
+    """(word, stem) pairs of the content words of a text."""
+    out = []
+    for m in _WORD.finditer(text):
+        w = m.group().lower().replace("’", "'").strip("'-")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if len(w) > 1 and w not in STOPWORDS and w not in QUESTION_VERBS:
+            out.append((w, stem(w)))
+    return out
+
+
 class Assistant:
     """Answers questions over a store, only with verbatim quotes."""
 
@@ -121,6 +139,7 @@ class Assistant:
         self.retriever = retriever or HybridRetriever(store)
         self.settings = settings or store.settings
         self.gate = gate or Gate()
+        self._wordvec: dict[str, list[float]] = {}
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         """Answer one question with up to top_k quotes, or abstain."""
@@ -167,12 +186,59 @@ class Assistant:
 
     def answerable(self, question: str, ranked: list[tuple[Unit, float]]) -> bool:
         """The gate: does the best passage actually answer the question?"""
-        best = self._last[0]
-        _u, score, dense, cov = best
+        u, score, dense, cov = self._last[0]
         g = self.gate
+        if dense < g.min_dense:
+            return False
+        context = [u] + self.retriever.neighbours(u)
+        kind = expected_type(question)
+        if kind in ("number", "date") and not any(has_type(c.text, kind) for c in context):
+            return False
+        if dense >= g.certain_dense:
+            return True
+        if self.unsupported_share(question, context) >= g.max_unsupported:
+            return False
         if dense >= g.strong_dense:
             return True
-        return dense >= g.min_dense and cov >= g.min_coverage and score >= g.min_score
+        return cov >= g.min_coverage and score >= g.min_score
+
+    def unsupported_share(self, question: str, context: list[Unit]) -> float:
+        """The idf-weighted share of question terms that nothing in the passage or its neighbours supports.
+
+        A term is supported when it occurs there, or when a word there is close to it in embedding
+        space ("money" and "proceeds"). A question about a "tier" the article never mentions is not.
+        """
+        bm = self.retriever.bm25
+        terms = {stem_: raw for raw, stem_ in _raw_terms(question)}
+        if not terms:
+            return 0.0
+        present = set()
+        words: set[str] = set()
+        for c in context:
+            for raw, st in _raw_terms(c.text + " " + (c.speaker if c.source_type != "author" else "")):
+                present.add(st)
+                words.add(raw)
+        weights = {t: bm.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        missing = [t for t in terms if t not in present]
+        if not missing:
+            return 0.0
+        vecs = self._word_vectors([terms[t] for t in missing] + sorted(words))
+        unsupported = 0.0
+        for t in missing:
+            v = vecs[terms[t]]
+            best = max((sum(a * b for a, b in zip(v, vecs[w])) for w in words), default=0.0)
+            if best < self.gate.word_support:
+                unsupported += weights[t]
+        return unsupported / total
+
+    def _word_vectors(self, words: list[str]) -> dict[str, list[float]]:
+        cache = self._wordvec
+        todo = [w for w in dict.fromkeys(words) if w not in cache]
+        if todo:
+            for w, v in zip(todo, self.store.embedder.encode(todo, batch_size=128)):
+                cache[w] = v
+        return {w: cache[w] for w in words}
 
     def _quote(self, u: Unit, score: float) -> Quote:
         return Quote(u.text, u.speaker, u.source_type, u.document, u.start, u.end, round(float(score), 4),

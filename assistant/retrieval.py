@@ -20,7 +20,15 @@ STOPWORDS = {
     "if", "after", "before", "over", "under", "up", "down", "out", "off", "very", "just", "s", "many", "much",
     "say", "said", "says", "according", "article", "tell", "told",
 }
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*")
+_TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'’]|\.(?=[A-Za-z0-9]))*")
+# Question words that carry no topic: asking what someone "said" or "concluded" is about the answer's form.
+QUESTION_VERBS = {
+    "happen", "happened", "use", "used", "mean", "meant", "conclude", "concluded", "claim", "claimed", "argue",
+    "argued", "think", "believe", "mention", "mentioned", "describe", "described", "state", "stated", "explain",
+    "explained", "call", "called", "name", "named", "known", "kind", "type", "sort", "way", "thing", "things",
+    "go", "get", "got", "make", "made", "take", "took", "give", "gave", "come", "came", "involve", "involved",
+    "author", "article", "story", "piece", "column", "writer", "text", "passage",
+}
 
 
 def tokenize(text: str) -> list[str]:
@@ -42,16 +50,22 @@ def stem(w: str) -> str:
         return w
     for suf in ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "ers", "er", "ed", "es", "ly", "s"):
         if w.endswith(suf) and len(w) - len(suf) >= 3:
-            base = w[: -len(suf)]
-            if suf in ("ies", "ied"):
-                base += "y"
-            return base
-    return w
+            w = w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+            break
+    # "generate", "generates" and "generated" all become "generat".
+    return w[:-1] if w.endswith("e") and len(w) > 4 else w
 
 
 def content_terms(text: str) -> list[str]:
-    """Tokens that carry meaning: no stop words."""
-    return [t for t in tokenize(text) if t not in STOPWORDS and stem(t) not in STOPWORDS]
+    """Stemmed tokens that carry meaning: no stop words or question verbs."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group().lower().replace("’", "'").strip(".'-")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w and w not in STOPWORDS and w not in QUESTION_VERBS:
+            out.append(stem(w))
+    return out
 
 
 @dataclass
