@@ -1,0 +1,480 @@
+"""Answer quality and speed: ours against two baselines, on the dev gold and on SQuAD 2.0, in one run.
+
+    .venv/bin/python bench/answers.py [--squad-limit N] [--skip-squad] [--answers-out DIR]
+
+Systems, each answering every question of a dataset from a store of that dataset's articles:
+- ours: `Assistant.ask` over a fresh store built by `index_paths`;
+- naive: LangChain's RecursiveCharacterTextSplitter at 300 characters, Chroma top 3, never abstains;
+- sentence: the article's sentences, MiniLM cosine top 3, never abstains.
+All three use the same MiniLM model, loaded once. Metrics are those of ../shared/gold/README.md, computed by
+`assistant.evaluation.score` and checked against ../shared/tools/score_answers.py on every run.
+Speed: the median warm `ask` on the seed store, as a ratio to the floor (one MiniLM encode of the
+question plus one Chroma query), measured in the same run. Generated files live in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.settings import offline_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+SYSTEMS = ("ours", "naive", "sentence")
+# (metric, header) in table order; the headers are short so that the table fits a terminal.
+COLUMNS = (("strict_accuracy", "strict"), ("hit_at_1", "hit@1"), ("hit_at_3", "hit@3"), ("mrr", "mrr"),
+           ("label_accuracy", "label"), ("abstain_accuracy", "abstain"), ("false_abstain_rate", "f_abst"),
+           ("evidence_precision", "ev_prec"), ("verbatim_rate", "verbatim"))
+# The issue's targets for our system: (dataset, metric, "min" or "max", bound).
+TARGETS = (
+    ("dev", "strict_accuracy", "min", 0.92), ("dev", "hit_at_1", "min", 0.90), ("dev", "hit_at_3", "min", 0.97),
+    ("dev", "label_accuracy", "min", 0.95), ("dev", "abstain_accuracy", "min", 0.90),
+    ("dev", "false_abstain_rate", "max", 0.05), ("dev", "evidence_precision", "min", 0.60),
+    ("squad", "hit_at_3", "min", 0.93), ("squad", "abstain_accuracy", "min", 0.60),
+    ("squad", "strict_accuracy", "min", 0.75),
+)
+SPEED_TARGET_MS = 50.0
+SPEED_TARGET_RATIO = 2.0
+CHUNK_CHARS = 300
+TOP_K = 3
+
+
+class BenchError(Exception):
+    """The benchmark cannot run: a missing input or a failed helper tool."""
+
+
+@dataclass
+class Dataset:
+    """Questions with gold answers, and the article files they are about."""
+
+    name: str
+    gold_path: Path
+    articles: list[Path]
+    gold: list = field(default_factory=list)  # list[GoldRow]
+    docs: list[str] = field(default_factory=list)  # article texts, in the order of `articles`
+
+
+@dataclass
+class Run:
+    """One system's answers to one dataset, with their scores."""
+
+    system: str
+    dataset: str
+    answers: list[dict]
+    metrics: dict
+    build_s: float
+    answer_s: float
+    reference: dict | None = None
+
+
+@dataclass(frozen=True)
+class Speed:
+    """Warm `ask` latency against the floor of one encode plus one Chroma query, in milliseconds."""
+
+    questions: int
+    samples: int
+    ask_median: float
+    ask_p95: float
+    floor_median: float
+    floor_p95: float
+    load: float  # the 1-minute load average when timing ended: other work on the machine inflates both
+
+    @property
+    def ratio(self) -> float:
+        return self.ask_median / self.floor_median if self.floor_median else float("inf")
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Ticker:
+    """A progress counter on stderr, silent when quiet."""
+
+    def __init__(self, label: str, total: int, quiet: bool):
+        from assistant.indexing import Progress
+
+        self._bar = Progress(total, label, enabled=not quiet)
+
+    def step(self, note: str = "") -> None:
+        self._bar.step(1, note)
+
+
+def note(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _read(path: Path) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def load_dataset(name: str, gold_path: Path, articles: list[Path]) -> Dataset:
+    """A dataset with its gold rows and article texts loaded."""
+    from assistant.evaluation import load_gold
+
+    ds = Dataset(name, gold_path, [p.resolve() for p in articles])
+    ds.gold = load_gold(gold_path)
+    ds.docs = [_read(p) for p in ds.articles]
+    return ds
+
+
+def convert_squad(tool: Path, squad_json: Path, outdir: Path, limit: int | None) -> tuple[Path, Path]:
+    """Run the shared SQuAD converter; returns (articles folder, gold file), the gold cut to `limit` rows."""
+    proc = subprocess.run([sys.executable, str(tool), str(squad_json), str(outdir)], capture_output=True,
+                          text=True, encoding="utf-8")
+    if proc.returncode != 0:
+        raise BenchError(f"{tool} failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+    gold = outdir / "gold.jsonl"
+    lines = [ln for ln in gold.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if limit is not None and limit < len(lines):
+        # Evenly spaced, so that a short run still covers every article and both kinds of question.
+        picked = [lines[i * len(lines) // limit] for i in range(limit)]
+        gold = outdir / f"gold_{limit}.jsonl"
+        gold.write_text("".join(ln + "\n" for ln in picked), encoding="utf-8")
+    return outdir / "articles", gold
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def run_ours(ds: Dataset, embedder, nlp, store_dir: Path, quiet: bool):
+    """Index the dataset's articles into a fresh store and answer with `Assistant.ask`."""
+    from assistant.answer import Assistant
+    from assistant.errors import QuestionError
+    from assistant.indexing import index_paths
+    from assistant.settings import load_settings
+    from assistant.store import Store
+
+    t0 = time.perf_counter()
+    store = Store(load_settings().with_(store_dir=store_dir), embedder=embedder)
+    report = index_paths(ds.articles, store, rebuild=True, progress=not quiet, nlp=nlp)
+    if report.failed:
+        raise BenchError(f"indexing failed for {report.failed[0][0]}: {report.failed[0][1]}")
+    assistant = Assistant(store)
+    assistant.ask(ds.gold[0].question)  # loads the units and BM25 outside the timed answers
+    build_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    answers, tick = [], Ticker(f"ours/{ds.name}", len(ds.gold), quiet)
+    for row in ds.gold:
+        try:
+            answers.append(assistant.ask(row.question).to_json())
+        except QuestionError:
+            answers.append({"question": row.question, "abstained": True, "quotes": []})
+        tick.step()
+    return answers, build_s, time.perf_counter() - t0, assistant
+
+
+def run_naive(ds: Dataset, embedder, client, quiet: bool):
+    """Naive LangChain RAG: 300-character chunks in Chroma, the top 3 as quotes, never abstaining."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from assistant.answer import Answer, Quote
+
+    t0 = time.perf_counter()
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_CHARS, chunk_overlap=0, add_start_index=True)
+    chunks = splitter.create_documents(ds.docs, metadatas=[{"document": str(p)} for p in ds.articles])
+    by_doc = dict(zip((str(p) for p in ds.articles), ds.docs))
+    for c in chunks:
+        s = c.metadata["start_index"]
+        if s < 0 or by_doc[c.metadata["document"]][s:s + len(c.page_content)] != c.page_content:
+            raise BenchError(f"a chunk of {c.metadata['document']} has no exact offset")
+    col = client.get_or_create_collection(f"naive_{ds.name}", metadata={"hnsw:space": "cosine"},
+                                          embedding_function=None)
+    vecs = embedder.encode([c.page_content for c in chunks], batch_size=64)
+    for i in range(0, len(chunks), 1000):
+        batch = chunks[i:i + 1000]
+        col.add(ids=[str(i + j) for j in range(len(batch))], embeddings=vecs[i:i + 1000],
+                documents=[c.page_content for c in batch],
+                metadatas=[{"document": c.metadata["document"], "start": c.metadata["start_index"]} for c in batch])
+    build_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    questions = [r.question for r in ds.gold]
+    qvecs = embedder.encode(questions, batch_size=64)
+    answers, tick = [], Ticker(f"naive/{ds.name}", len(questions), quiet)
+    for q, v in zip(questions, qvecs):
+        res = col.query(query_embeddings=[v], n_results=min(TOP_K, len(chunks)),
+                        include=["documents", "metadatas", "distances"])
+        quotes = tuple(Quote(text, "unknown", "author", m["document"], int(m["start"]), int(m["start"]) + len(text),
+                             round(1.0 - float(d), 4))
+                       for text, m, d in zip(res["documents"][0], res["metadatas"][0], res["distances"][0]))
+        answers.append(Answer(q, False, quotes).to_json())
+        tick.step()
+    return answers, build_s, time.perf_counter() - t0
+
+
+def run_sentences(ds: Dataset, embedder, quiet: bool):
+    """Plain sentence retrieval: every body sentence, MiniLM cosine top 3, never abstaining."""
+    import numpy as np
+
+    from assistant.answer import Answer, Quote
+    from assistant.articles import load_article, split_sentences
+
+    t0 = time.perf_counter()
+    sents: list[tuple[str, str, int, int, str]] = []  # (text, document, start, end, speaker)
+    for path in ds.articles:
+        article = load_article(path)
+        for p in article.paragraphs:
+            for s, e in split_sentences(article.text, p.start, p.end):
+                sents.append((article.text[s:e], article.path, s, e, article.author_label))
+    matrix = np.asarray(embedder.encode([s[0] for s in sents], batch_size=64), dtype=np.float32)
+    build_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    questions = [r.question for r in ds.gold]
+    qvecs = np.asarray(embedder.encode(questions, batch_size=64), dtype=np.float32)
+    sims = qvecs @ matrix.T  # both sides are unit length, so this is the cosine
+    answers, tick = [], Ticker(f"sentence/{ds.name}", len(questions), quiet)
+    for q, row in zip(questions, sims):
+        top = np.argsort(-row, kind="stable")[:TOP_K]
+        quotes = tuple(Quote(sents[i][0], sents[i][4], "author", sents[i][1], sents[i][2], sents[i][3],
+                             round(float(row[i]), 4)) for i in top)
+        answers.append(Answer(q, False, quotes).to_json())
+        tick.step()
+    return answers, build_s, time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def reference_score(scorer: Path, ds: Dataset, answers_path: Path) -> dict:
+    """The shared reference scorer's summary for one answers file."""
+    # The scorer opens files with the locale's encoding; UTF-8 mode makes that the articles' encoding.
+    env = {**os.environ, "PYTHONUTF8": "1"}
+    proc = subprocess.run([sys.executable, str(scorer), str(ds.gold_path), str(answers_path),
+                           *map(str, ds.articles)], capture_output=True, text=True, encoding="utf-8", env=env)
+    if proc.returncode != 0:
+        raise BenchError(f"{scorer} failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+    # The summary is indented JSON; the last line is a one-line digest.
+    return json.loads(proc.stdout.rsplit("\n", 2)[0])
+
+
+def disagreement(ours: dict, ref: dict) -> float:
+    return max(abs(float(ours[m]) - float(ref[m])) for m, _h in COLUMNS)
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def measure_speed(assistant, questions: list[str], rounds: int) -> Speed:
+    """Median and p95 of warm `ask` and of the floor, interleaved question by question."""
+    store = assistant.store
+
+    def floor(q: str) -> float:
+        t = time.perf_counter()
+        store.query(store.embedder.encode_one(q), TOP_K)
+        return time.perf_counter() - t
+
+    def ask(q: str) -> float:
+        t = time.perf_counter()
+        assistant.ask(q)
+        return time.perf_counter() - t
+
+    for q in questions:  # warm-up: caches, allocator, thread pools
+        floor(q)
+        ask(q)
+    floors, asks = [], []
+    for _ in range(rounds):
+        for q in questions:
+            floors.append(floor(q))
+            asks.append(ask(q))
+
+    def p95(xs: list[float]) -> float:
+        return statistics.quantiles(xs, n=20, method="inclusive")[-1] if len(xs) > 1 else xs[0]
+
+    ms = 1000.0
+    return Speed(len(questions), len(asks), statistics.median(asks) * ms, p95(asks) * ms,
+                 statistics.median(floors) * ms, p95(floors) * ms, os.getloadavg()[0])
+
+
+# --------------------------------------------------------------------------- report
+
+
+def format_table(runs: list[Run]) -> str:
+    head = f"{'system':<10}{'dataset':<8}{'n':>6}" + "".join(f"{h:>9}" for _m, h in COLUMNS)
+    lines = [head, "-" * len(head)]
+    for r in runs:
+        lines.append(f"{r.system:<10}{r.dataset:<8}{r.metrics['n']:>6}"
+                     + "".join(f"{r.metrics[m]:>9.3f}" for m, _h in COLUMNS))
+    legend = ", ".join(f"{h} = {m}" for m, h in COLUMNS if h != m)
+    return "\n".join(lines) + f"\n({legend})"
+
+
+def format_targets(runs: list[Run]) -> str:
+    ours = {r.dataset: r.metrics for r in runs if r.system == "ours"}
+    lines = [f"{'target (issue)':<30}{'ours':>8}  result"]
+    for dataset, metric, kind, bound in TARGETS:
+        if dataset not in ours:
+            continue
+        v = ours[dataset][metric]
+        ok = v >= bound if kind == "min" else v <= bound
+        rel = "≥" if kind == "min" else "≤"
+        lines.append(f"{dataset + ' ' + metric + ' ' + rel + ' ' + format(bound, '.2f'):<30}{v:>8.3f}  "
+                     f"{'met' if ok else 'MISSED'}")
+    return "\n".join(lines)
+
+
+def format_speed(s: Speed) -> str:
+    ratio_ok = s.ratio < SPEED_TARGET_RATIO
+    ms_ok = s.ask_median < SPEED_TARGET_MS
+    return "\n".join([
+        f"speed on the seed store ({s.questions} dev questions, {s.samples} timed asks after a warm-up; "
+        f"load average {s.load:.1f} on {os.cpu_count()} cores):",
+        f"  warm ask      median {s.ask_median:7.1f} ms   p95 {s.ask_p95:7.1f} ms   "
+        f"target < {SPEED_TARGET_MS:.0f} ms: {'met' if ms_ok else 'MISSED'}",
+        f"  floor         median {s.floor_median:7.1f} ms   p95 {s.floor_p95:7.1f} ms   "
+        f"(one MiniLM encode + one Chroma query, top {TOP_K})",
+        f"  ask / floor   {s.ratio:.2f}x   target < {SPEED_TARGET_RATIO:.0f}x: {'met' if ratio_ok else 'MISSED'}",
+    ])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Benchmark answers (ours, naive LangChain RAG, sentence retrieval) "
+                                            "on the dev gold and SQuAD 2.0, and the speed of a warm ask.")
+    p.add_argument("--shared", type=Path, default=SHARED, help=f"the shared folder (default {SHARED})")
+    p.add_argument("--gold", type=Path, help="dev gold JSON Lines (default SHARED/gold/dev.jsonl)")
+    p.add_argument("--seeds", type=Path, help="the dev articles (default: the settings' seeds folder)")
+    p.add_argument("--squad", type=Path, help="SQuAD 2.0 JSON (default SHARED/squad/dev.json)")
+    p.add_argument("--squad-tool", type=Path, help="converter (default SHARED/tools/squad_to_gold.py)")
+    p.add_argument("--scorer", type=Path, help="reference scorer (default SHARED/tools/score_answers.py)")
+    p.add_argument("--squad-limit", type=int, metavar="N",
+                   help="answer only N SQuAD questions, evenly spaced over the file (default: all)")
+    p.add_argument("--skip-squad", action="store_true", help="run the dev gold only")
+    p.add_argument("--speed-rounds", type=int, default=5, metavar="R",
+                   help="timed passes over the dev questions (default 5; 0 skips the speed test)")
+    p.add_argument("--answers-out", type=Path, metavar="DIR",
+                   help="also write each system's answers as DIR/SYSTEM_DATASET.jsonl")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every system on every dataset, print one table, the targets and the speed; returns the exit status."""
+    args = _parser().parse_args(argv)
+    offline_environment()
+    from assistant.errors import AssistantError
+
+    try:
+        return _run(args)
+    except (AssistantError, BenchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.articles import find_article_files
+    from assistant.attribution import load_nlp
+    from assistant.settings import load_settings
+    from assistant.store import Embedder
+
+    settings = load_settings()
+    shared = args.shared
+    gold = args.gold or shared / "gold" / "dev.jsonl"
+    seeds = args.seeds or settings.seeds_dir
+    squad = args.squad or shared / "squad" / "dev.json"
+    tool = args.squad_tool or shared / "tools" / "squad_to_gold.py"
+    scorer = args.scorer or shared / "tools" / "score_answers.py"
+    needed = [gold, seeds, scorer] + ([] if args.skip_squad else [squad, tool])
+    for p in needed:
+        if not p.exists():
+            raise BenchError(f"{p}: not found; pass its location with a flag (see --help)")
+    if args.squad_limit is not None and args.squad_limit < 1:
+        raise BenchError("--squad-limit must be at least 1")
+
+    started = time.perf_counter()
+    q = args.quiet
+    embedder = Embedder(settings.model)  # one MiniLM for every system
+    note("loading MiniLM and spaCy", q)
+    embedder.encode_one("warm up")
+    nlp = load_nlp()
+
+    with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmpname:
+        tmp = Path(tmpname)
+        datasets = [load_dataset("dev", gold, find_article_files([seeds]))]
+        if not args.skip_squad:
+            note("converting SQuAD", q)
+            articles_dir, squad_gold = convert_squad(tool, squad, tmp / "squad", args.squad_limit)
+            datasets.append(load_dataset("squad", squad_gold, find_article_files([articles_dir])))
+
+        client = chromadb.PersistentClient(path=str(tmp / "naive"),
+                                           settings=ChromaSettings(anonymized_telemetry=False))
+        runs: list[Run] = []
+        speed: Speed | None = None
+        for ds in datasets:
+            note(f"{ds.name}: {len(ds.gold)} questions over {len(ds.articles)} article(s)", q)
+            answers, b, a, assistant = run_ours(ds, embedder, nlp, tmp / f"ours_{ds.name}", q)
+            runs.append(Run("ours", ds.name, answers, {}, b, a))
+            if ds.name == "dev" and args.speed_rounds > 0:
+                note(f"timing {args.speed_rounds} rounds of ask on the seed store", q)
+                speed = measure_speed(assistant, [r.question for r in ds.gold], args.speed_rounds)
+            answers, b, a = run_naive(ds, embedder, client, q)
+            runs.append(Run("naive", ds.name, answers, {}, b, a))
+            answers, b, a = run_sentences(ds, embedder, q)
+            runs.append(Run("sentence", ds.name, answers, {}, b, a))
+
+        from assistant.evaluation import score
+
+        by_name = {d.name: d for d in datasets}
+        for r in runs:
+            ds = by_name[r.dataset]
+            r.metrics, _fails = score(ds.gold, r.answers, ds.docs)
+            path = (args.answers_out or tmp / "answers") / f"{r.system}_{r.dataset}.jsonl"
+            write_jsonl(path, r.answers)
+            r.reference = reference_score(scorer, ds, path)
+        total = time.perf_counter() - started
+
+    runs.sort(key=lambda r: (r.dataset != "dev", SYSTEMS.index(r.system)))
+    print(format_table(runs))
+    print()
+    worst = max(disagreement(r.metrics, r.reference) for r in runs)
+    agree = worst < 1e-9
+    print(f"reference scorer ({scorer.name}) {'agrees' if agree else 'DISAGREES'} on all {len(runs)} runs "
+          f"(largest difference {worst:.2g})")
+    print()
+    print(format_targets(runs))
+    if speed:
+        print()
+        print(format_speed(speed))
+    print()
+    print("time (s), build + answer: " + ", ".join(f"{r.system}/{r.dataset} {r.build_s:.1f}+{r.answer_s:.1f}"
+                                                   for r in runs) + f"; total {total:.0f}")
+    if not args.skip_squad:
+        sq = by_name["squad"]
+        print(f"SQuAD 2.0 ({len(sq.articles)} articles, {len(sq.gold)} questions): Rajpurkar, Jia and Liang (2018), "
+              "\"Know What You Don't Know: Unanswerable Questions for SQuAD\", CC BY-SA 4.0.")
+    if args.answers_out:
+        print(f"answers written to {args.answers_out}/")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Answers over the real store: verbatim quotes with offsets, abstention, bad questions, LangChain."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Answer, clean_question
+from assistant.errors import QuestionError
+from assistant.retrieval import HybridRetriever, as_langchain_retriever
+
+
+def file_slice(document: str, start: int, end: int) -> str:
+    with open(document, encoding="utf-8") as fh:
+        return fh.read()[start:end]
+
+
+# (question, words the answer must quote, speaker substring of that quote, its source type)
+ANSWERABLE = [
+    ("What did Moolenaar say American companies must do?", "American companies must do more", "Moolenaar",
+     "public official"),
+    ("How many people are exploited by state-imposed forced labor?", "3.9 million individuals",
+     "State Department", "official report"),
+    ("Who said that the criminal world offers methods that the Party must adopt?", "The criminal world offers",
+     "Lenin", "historical quote"),
+    ("How many properties did Europol raid?", "Europol raided 14 properties", "author", "author"),
+]
+
+
+@pytest.mark.parametrize("question, words, speaker, stype", ANSWERABLE)
+def test_answer_quotes_are_verbatim_and_attributed(assistant_, question, words, speaker, stype):
+    ans = assistant_.ask(question)
+    assert isinstance(ans, Answer)
+    assert not ans.abstained
+    assert 1 <= len(ans.quotes) <= assistant_.settings.top_k
+    for q in ans.quotes:
+        assert q.text == file_slice(q.document, q.start, q.end)
+        assert q.speaker and q.source_type
+    scores = [q.score for q in ans.quotes]
+    assert scores == sorted(scores, reverse=True)
+    holding = [q for q in ans.quotes if words in q.text]
+    assert holding, [q.text for q in ans.quotes]
+    assert speaker.lower() in holding[0].speaker.lower()
+    assert holding[0].source_type == stype
+
+
+def test_top_k_limits_the_quotes(assistant_):
+    ans = assistant_.ask("What did Moolenaar say American companies must do?", top_k=1)
+    assert len(ans.quotes) == 1
+
+
+def test_answer_json_shape(assistant_):
+    d = assistant_.ask("What did Moolenaar say American companies must do?").to_json()
+    assert set(d) == {"question", "abstained", "quotes"}
+    assert d["quotes"]
+    for q in d["quotes"]:
+        assert set(q) == {"text", "speaker", "source_type", "document", "start", "end", "score"}
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of Australia?",
+    "What is a good recipe for dumplings?",
+])
+def test_abstains_when_the_article_does_not_say(assistant_, question):
+    ans = assistant_.ask(question)
+    assert ans.abstained is True
+    assert ans.quotes == ()
+    assert ans.to_json()["quotes"] == []
+
+
+@pytest.mark.parametrize("question, words", [
+    ("Who wrote the article?", "Ben Solis"),
+    ("When was the article published?", "November 28, 2025"),
+])
+@pytest.mark.xfail(reason="header (metadata) units are indexed, but the answer gate abstains on questions "
+                          "about the article itself", strict=False)
+def test_answers_questions_about_the_article_itself(assistant_, question, words):
+    ans = assistant_.ask(question)
+    assert not ans.abstained
+    assert any(words in q.text for q in ans.quotes)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t \u200b", None])
+def test_empty_question_raises(assistant_, question):
+    with pytest.raises(QuestionError, match="empty"):
+        assistant_.ask(question)
+
+
+def test_overlong_question_raises(assistant_):
+    with pytest.raises(QuestionError, match="2,000"):
+        assistant_.ask("why " * 501)
+    with pytest.raises(QuestionError):
+        assistant_.ask("x" * 2001)
+
+
+def test_clean_question_normalises_whitespace():
+    assert clean_question("  What   did\n Moolenaar\tsay? ") == "What did Moolenaar say?"
+    assert len(clean_question("x" * 2000)) == 2000
+
+
+def test_question_is_echoed_cleaned(assistant_):
+    ans = assistant_.ask("  What did Moolenaar say   American companies must do? ")
+    assert ans.question == "What did Moolenaar say American companies must do?"
+
+
+def test_langchain_retriever_returns_documents(store):
+    from langchain_core.documents import Document
+
+    retriever = as_langchain_retriever(HybridRetriever(store), k=2)
+    docs = retriever.invoke("What did Moolenaar say about the Uyghur Forced Labor Prevention Act?")
+    assert 1 <= len(docs) <= 2
+    for d in docs:
+        assert isinstance(d, Document)
+        for key in ("speaker", "source_type", "start", "end", "document"):
+            assert key in d.metadata
+        assert d.page_content == file_slice(d.metadata["document"], d.metadata["start"], d.metadata["end"])
+    assert any("Moolenaar" in d.metadata["speaker"] for d in docs)

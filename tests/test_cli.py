@@ -1,0 +1,275 @@
+"""The command line, driven through main([...]) and read as a user reads it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from assistant.cli import main
+from assistant.evaluation import METRICS
+
+QUESTION = "What did Moolenaar say American companies must do?"
+QUOTE_KEYS = {"text", "speaker", "source_type", "document", "start", "end", "score"}
+
+
+@pytest.fixture
+def store_dir(store, settings, cli_env) -> str:
+    """The session store, already built, so the CLI does not index again."""
+    return str(settings.store_dir)
+
+
+def file_slice(document: str, start: int, end: int) -> str:
+    with open(document, encoding="utf-8") as fh:
+        return fh.read()[start:end]
+
+
+def run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- ask
+
+def test_ask_json(capsys, store_dir):
+    code, out, _ = run(capsys, ["ask", QUESTION, "--json", "--store", store_dir])
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    ans = json.loads(lines[0])
+    assert set(ans) >= {"question", "abstained", "quotes"}
+    assert ans["question"] == QUESTION
+    assert ans["abstained"] is False
+    assert ans["quotes"]
+    for q in ans["quotes"]:
+        assert set(q) >= QUOTE_KEYS
+        assert q["text"] == file_slice(q["document"], q["start"], q["end"])
+        assert isinstance(q["score"], float)
+    assert any("Moolenaar" in q["speaker"] for q in ans["quotes"])
+
+
+def test_ask_json_top_k(capsys, store_dir):
+    code, out, _ = run(capsys, ["ask", QUESTION, "--json", "--top-k", "1", "--store", store_dir])
+    assert code == 0
+    assert len(json.loads(out)["quotes"]) == 1
+
+
+def test_ask_json_abstains(capsys, store_dir):
+    code, out, _ = run(capsys, ["ask", "What is the capital of Australia?", "--json", "--store", store_dir])
+    assert code == 0
+    ans = json.loads(out)
+    assert ans["abstained"] is True
+    assert ans["quotes"] == []
+
+
+def test_ask_batch_from_stdin(capsys, monkeypatch, store_dir):
+    questions = [QUESTION, "What is a good recipe for dumplings?", "How many properties did Europol raid?"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(q + "\n" for q in questions)))
+    code, out, _ = run(capsys, ["ask", "--json", "--store", store_dir])
+    assert code == 0
+    answers = [json.loads(line) for line in out.strip().splitlines()]
+    assert [a["question"] for a in answers] == questions
+    assert [a["abstained"] for a in answers] == [False, True, False]
+
+
+def test_ask_batch_keeps_a_line_for_a_bad_question(capsys, monkeypatch, store_dir):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{QUESTION}\n\n{QUESTION}\n"))
+    code, out, _ = run(capsys, ["ask", "--json", "--store", store_dir])
+    assert code == 1
+    answers = [json.loads(line) for line in out.strip().splitlines()]
+    assert len(answers) == 3
+    assert answers[1]["abstained"] is True and answers[1]["quotes"] == []
+    assert "empty" in answers[1]["error"]
+    assert answers[0]["quotes"] and answers[2]["quotes"]
+
+
+def test_ask_readable(capsys, store_dir):
+    _, out_json, _ = run(capsys, ["ask", QUESTION, "--json", "--store", store_dir])
+    quotes = json.loads(out_json)["quotes"]
+    code, out, _ = run(capsys, ["ask", QUESTION, "--store", store_dir])
+    assert code == 0
+    assert QUESTION in out
+    for q in quotes:
+        assert f"“{q['text']}”" in out
+        assert f"— {q['speaker']} ({q['source_type']})" in out
+
+
+def test_ask_readable_abstention(capsys, store_dir):
+    code, out, _ = run(capsys, ["ask", "What is a good recipe for dumplings?", "--store", store_dir])
+    assert code == 0
+    assert "does not say" in out
+    assert "“" not in out
+
+
+# --------------------------------------------------------------------------- quotes
+
+def test_quotes_json(capsys, cli_env, seed_path):
+    code, out, _ = run(capsys, ["quotes", str(seed_path), "--json"])
+    assert code == 0
+    recs = [json.loads(line) for line in out.strip().splitlines()]
+    assert len(recs) >= 9
+    for r in recs:
+        assert set(r) >= {"text", "speaker", "source_type", "document", "start", "end", "cue", "kind"}
+        assert r["text"] == file_slice(r["document"], r["start"], r["end"])
+        assert r["source_type"] != "author"
+    assert any("Moolenaar" in r["speaker"] and r["source_type"] == "public official" for r in recs)
+    assert [r["start"] for r in recs] == sorted(r["start"] for r in recs)
+
+
+def test_quotes_readable(capsys, cli_env, seed_path):
+    code, out, _ = run(capsys, ["quotes", str(seed_path)])
+    assert code == 0
+    assert "(historical quote)" in out
+    assert "“The criminal world offers methods that the Party must adopt to increase its effectiveness.”" in out
+
+
+# --------------------------------------------------------------------------- index
+
+def test_index_then_reindex_reports_unchanged(capsys, cli_env, tmp_path):
+    target = str(tmp_path / "chroma")
+    code, _, err = run(capsys, ["index", "--store", target])
+    assert code == 0
+    m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) failed", err)
+    assert m, err
+    assert m.group(1) == "1" and int(m.group(2)) > 0 and m.group(3) == "0" and m.group(4) == "0"
+
+    code, _, err = run(capsys, ["index", "--store", target])
+    assert code == 0
+    m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) failed", err)
+    assert m, err
+    assert m.groups() == ("0", "0", "1", "0")
+
+
+# --------------------------------------------------------------------------- eval
+
+@pytest.fixture(scope="module")
+def eval_run(gold_path, store, settings, seeds_dir, tmp_path_factory):
+    """One `eval GOLD --json --answers FILE` run, shared: it asks every gold question."""
+    answers = tmp_path_factory.mktemp("eval") / "answers.jsonl"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSISTANT_SEEDS", str(seeds_dir))
+        for var in ("ASSISTANT_STORE", "ASSISTANT_CHROMA_HOST", "ASSISTANT_TOP_K", "ASSISTANT_MODEL"):
+            mp.delenv(var, raising=False)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["eval", str(gold_path), "--json", "--store", str(settings.store_dir),
+                         "--answers", str(answers)])
+    return code, out.getvalue(), err.getvalue(), answers
+
+
+def test_eval_json(eval_run, gold_path):
+    code, out, _, _ = eval_run
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    metrics = result["metrics"]
+    n = sum(1 for line in open(gold_path, encoding="utf-8") if line.strip())
+    assert metrics["n"] == n
+    for k in METRICS:
+        assert 0.0 <= metrics[k] <= 1.0, k
+    # Every quote is a slice of the article: the one metric with a fixed target.
+    assert metrics["verbatim_rate"] == 1.0
+    assert isinstance(result["failures"], list)
+
+
+def test_eval_writes_one_answer_per_question(eval_run, gold_path):
+    _, _, _, answers = eval_run
+    gold = [json.loads(line) for line in open(gold_path, encoding="utf-8") if line.strip()]
+    rows = [json.loads(line) for line in answers.read_text(encoding="utf-8").splitlines()]
+    assert [r["question"] for r in rows] == [g["question"] for g in gold]
+    for r in rows:
+        assert set(r) == {"question", "abstained", "quotes"}
+        for q in r["quotes"]:
+            assert set(q) == QUOTE_KEYS
+            assert q["text"] == file_slice(q["document"], q["start"], q["end"])
+
+
+def test_eval_agrees_with_the_reference_scorer(eval_run, gold_path, scorer_path, seed_path):
+    _, out, _, answers = eval_run
+    ours = json.loads(out)["metrics"]
+    env = {**os.environ, "PYTHONUTF8": "1"}
+    proc = subprocess.run([sys.executable, str(scorer_path), str(gold_path), str(answers), str(seed_path)],
+                          capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    theirs = json.loads("\n".join(lines[:-1]))  # the last line is a one-line digest
+    assert set(theirs) == set(ours)
+    for k, v in theirs.items():
+        assert ours[k] == pytest.approx(v, abs=1e-9), k
+
+
+def test_eval_readable(capsys, tmp_path, store_dir):
+    # A two-question gold file keeps this fast; the full file is scored once above.
+    gold = tmp_path / "tiny.jsonl"
+    rows = [
+        {"id": "t1", "question": QUESTION, "answerable": True,
+         "evidence": ["American companies must do more to comply with the Uyghur Forced Labor Prevention Act"],
+         "speaker_any": ["Moolenaar"], "source_type": ["public official"]},
+        {"id": "t2", "question": "What is a good recipe for dumplings?", "answerable": False, "evidence": [],
+         "speaker_any": [], "source_type": []},
+    ]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, out, _ = run(capsys, ["eval", str(gold), "--store", store_dir])
+    assert code == 0
+    assert re.search(r"^questions\s+2$", out, re.M)
+    for k in METRICS:
+        assert re.search(rf"^{k}\s+\d\.\d{{3}}$", out, re.M), k
+    assert re.search(r"^abstain_accuracy\s+1\.000$", out, re.M)
+    assert re.search(r"^verbatim_rate\s+1\.000$", out, re.M)
+
+
+# --------------------------------------------------------------------------- errors
+
+@pytest.fixture
+def binary_file(tmp_path):
+    p = tmp_path / "photo.txt"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    return p
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["quotes", "{tmp}/missing.txt"], "missing.txt"),
+    (["quotes", "{binary}"], "photo.txt"),
+    (["quotes", "{binary}", "--json"], "photo.txt"),
+    (["index", "{tmp}/missing", "--store", "{tmp}/chroma"], "missing"),
+    (["eval", "{tmp}/missing.jsonl", "--store", "{store}"], "missing.jsonl"),
+    (["ask", "", "--store", "{store}"], "empty"),
+    (["ask", "x" * 2001, "--json", "--store", "{store}"], "2,000"),
+])
+def test_errors_are_one_line_without_traceback(capsys, tmp_path, binary_file, store_dir, argv, name):
+    argv = [a.format(tmp=tmp_path, binary=binary_file, store=store_dir) for a in argv]
+    code, out, err = run(capsys, argv)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert name in lines[0]
+    assert "Traceback" not in err + out
+    assert out == ""
+
+
+def test_bad_gold_row_is_an_error_line(capsys, tmp_path, store_dir):
+    gold = tmp_path / "bad.jsonl"
+    gold.write_text('{"id": "x1", "question": "Who?"}\n', encoding="utf-8")
+    code, out, err = run(capsys, ["eval", str(gold), "--store", store_dir])
+    assert code == 1
+    assert err.strip().startswith("error: ")
+    assert "bad.jsonl:1" in err
+    assert "Traceback" not in err
+
+
+def test_help_exits_cleanly(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out, _ = capsys.readouterr()
+    for command in ("index", "ask", "quotes", "eval"):
+        assert command in out
