@@ -163,7 +163,10 @@ def table(ours: dict, base: dict, runs: dict[str, Run], n_files: int) -> str:
         o, b = stat(runs["ours"].seconds_per_kwords), stat(runs["textacy"].seconds_per_kwords)
         body.append((f"s per 1,000 words, {label}", f"{o:.3f}", mark(o, SPEED_TARGET, True), f"{b:.3f}", ""))
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def line(r: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     return "\n".join([line(head), "  ".join("-" * w for w in widths), *map(line, body)])
 
 
@@ -211,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in runs.items():
             path = out / f"{name}.jsonl"
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in run.rows), encoding="utf-8")
-            scores[name], digests[name] = score(args.scorer, args.data, path)
+            try:
+                scores[name], digests[name] = score(args.scorer, args.data, path)
+            except (subprocess.CalledProcessError, ValueError, IndexError) as exc:
+                detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()[-1:]
+                print(f"error: the scorer failed on the {name} predictions: {' '.join(detail)}", file=sys.stderr)
+                return 1
 
     total_words = sum(words(f.read_text(encoding="utf-8")) for f in files)
     print(f"PolNeAR dev: {len(files)} files, {total_words:,} words, {scores['ours']['gold_direct']} gold direct "
