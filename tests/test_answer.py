@@ -71,12 +71,39 @@ def test_abstains_when_the_article_does_not_say(assistant_, question):
     ("Who wrote the article?", "Ben Solis"),
     ("When was the article published?", "November 28, 2025"),
 ])
-@pytest.mark.xfail(reason="header (metadata) units are indexed, but the answer gate abstains on questions "
-                          "about the article itself", strict=False)
 def test_answers_questions_about_the_article_itself(assistant_, question, words):
     ans = assistant_.ask(question)
     assert not ans.abstained
     assert any(words in q.text for q in ans.quotes)
+
+
+HEADER_LINES = {"by Ben Solis", "Posted on Friday, November 28, 2025"}
+
+
+@pytest.mark.parametrize("question", [
+    "Who wrote the Uyghur Forced Labor Prevention Act?",
+    "Who is the author of the State Department report?",
+    "When was the State Department report released?",
+])
+@pytest.mark.xfail(reason="metadata_kind() routes any 'who wrote' / 'author' / 'when ... report ... released' "
+                          "question to the article's own byline or date line, before retrieval and the gate",
+                   strict=False)
+def test_questions_about_other_documents_do_not_get_the_articles_header(assistant_, question):
+    ans = assistant_.ask(question)
+    assert not any(q.text in HEADER_LINES for q in ans.quotes), [q.text for q in ans.quotes]
+    assert ans.abstained
+
+
+@pytest.mark.xfail(reason="answerable() ignores its `ranked` argument and reads self._last, left by the latest "
+                          "rank() call: two requests sharing one Assistant (as an app's do) can mix", strict=False)
+def test_answerable_judges_the_ranking_it_is_given(assistant_):
+    good = "What did Moolenaar say American companies must do?"
+    bad = "What is a good recipe for dumplings?"
+    ranked_good = assistant_.rank(good, assistant_.retriever.search(good))
+    assert assistant_.answerable(good, ranked_good)
+    ranked_bad = assistant_.rank(bad, assistant_.retriever.search(bad))
+    assert not assistant_.answerable(bad, ranked_bad)
+    assert assistant_.answerable(good, ranked_good)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t \u200b", None])

@@ -96,9 +96,21 @@ def test_ask_readable(capsys, store_dir):
     code, out, _ = run(capsys, ["ask", QUESTION, "--store", store_dir])
     assert code == 0
     assert QUESTION in out
+    lines = out.splitlines()
     for q in quotes:
-        assert f"“{q['text']}”" in out
-        assert f"— {q['speaker']} ({q['source_type']})" in out
+        at = next(i for i, line in enumerate(lines) if line.endswith(f"“{q['text']}”"))
+        label = lines[at + 1].strip()
+        # "— speaker (type)", without repeating a type the label already ends with.
+        assert label.startswith(f"— {q['speaker']}")
+        assert f"({q['source_type']})" in label
+
+
+def test_ask_readable_author_label_is_not_repeated(capsys, store_dir):
+    code, out, _ = run(capsys, ["ask", "How many properties did Europol raid?", "--store", store_dir])
+    assert code == 0
+    assert "“Europol raided 14 properties in four countries, including Spain and Croatia.”" in out
+    assert "— Ben Solis (author)" in out
+    assert "(author) (author)" not in out
 
 
 def test_ask_readable_abstention(capsys, store_dir):
@@ -145,6 +157,15 @@ def test_index_then_reindex_reports_unchanged(capsys, cli_env, tmp_path):
     m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) failed", err)
     assert m, err
     assert m.groups() == ("0", "0", "1", "0")
+
+
+@pytest.mark.xfail(reason="cli._index passes progress=sys.stderr.isatty() or True, so the bar is drawn "
+                          "even when stderr is a log file or a pipe", strict=False)
+def test_index_draws_no_progress_bar_when_stderr_is_not_a_terminal(capsys, store_dir):
+    code, _, err = run(capsys, ["index", "--store", store_dir])
+    assert code == 0
+    assert "1 unchanged" in err
+    assert err.strip().splitlines() == [err.strip()], err
 
 
 # --------------------------------------------------------------------------- eval
