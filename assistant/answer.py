@@ -92,17 +92,23 @@ def expected_type(question: str) -> str | None:
     return None
 
 
-_ABOUT_ARTICLE = re.compile(r"\b(article|story|piece|column|report(?:age)?|post)\b", re.I)
+_THIS_ARTICLE = r"(?:the|this) (?:article|story|piece|column|op-ed|post)"
+_META_DATE = re.compile(rf"^(?:when|on what (?:date|day)|what (?:date|day)) (?:was|is|were) {_THIS_ARTICLE} "
+                        r"(?:published|posted|written|dated|released|updated)\W*$", re.I)
+_META_BYLINE = re.compile(rf"^(?:who (?:wrote|writes|authored) {_THIS_ARTICLE}|who is the (?:author|writer) of "
+                          rf"{_THIS_ARTICLE}|who (?:is|was) {_THIS_ARTICLE}(?:'s| by) (?:author|writer)?|"
+                          rf"who is the (?:author|writer)|whose byline is on {_THIS_ARTICLE})\W*$", re.I)
 
 
 def metadata_kind(question: str) -> str | None:
-    """"When was the article published?" asks for the date line; "Who wrote it?" for the byline."""
-    q = question.lower()
-    if not _ABOUT_ARTICLE.search(q) and not re.search(r"\bwho wrote\b|\bauthor\b", q):
-        return None
-    if re.search(r"\b(when|date|day)\b", q) and re.search(r"\b(publish\w*|post\w*|writ\w*|date\w*|releas\w*)\b", q):
+    """"When was the article published?" asks for the date line; "Who wrote the article?" for the byline.
+
+    Only questions about the article itself count: "Who wrote the report?" goes through retrieval.
+    """
+    q = question.strip()
+    if _META_DATE.match(q):
         return "date"
-    if re.search(r"\bwho (wrote|writes|authored|is the author)\b|\bauthor of\b|\bbyline\b", q):
+    if _META_BYLINE.match(q):
         return "byline"
     return None
 
@@ -155,11 +161,11 @@ class Assistant:
         if not ranked or not self.answerable(q, ranked):
             return Answer(q, True, (), ABSTAIN_MESSAGE)
         chosen = ranked[:k]
-        return Answer(q, False, tuple(self._quote(u, s) for u, s in chosen))
+        return Answer(q, False, tuple(self._quote(u, s) for u, s, _d, _c in chosen))
 
     # ------------------------------------------------------------------ ranking
 
-    def rank(self, question: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
+    def rank(self, question: str, hits: list[Hit]) -> list[tuple[Unit, float, float, float]]:
         """Re-rank candidates by dense similarity, term coverage and answer type."""
         terms = content_terms(question)
         kind = expected_type(question)
@@ -181,12 +187,11 @@ class Assistant:
                 s -= 0.1
             out.append((u, s, h.dense, cov))
         out.sort(key=lambda x: -x[1])
-        self._last = out
-        return [(u, s) for u, s, _d, _c in out]
+        return out
 
-    def answerable(self, question: str, ranked: list[tuple[Unit, float]]) -> bool:
-        """The gate: does the best passage actually answer the question?"""
-        u, score, dense, cov = self._last[0]
+    def answerable(self, question: str, ranked: list[tuple[Unit, float, float, float]]) -> bool:
+        """The gate: does the best passage (unit, score, dense similarity, coverage) answer the question?"""
+        u, score, dense, cov = ranked[0]
         g = self.gate
         if dense < g.min_dense:
             return False

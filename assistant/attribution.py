@@ -757,7 +757,7 @@ def classify(phrase: str, head, words: set[str] | None = None) -> str:
     if head_low in LAW_ENFORCEMENT:
         return "law enforcement"
     if head_low in ("spokesperson", "spokesman", "spokeswoman", "spokespeople", "spokesmen", "spokeswomen"):
-        return "public official"
+        return "law enforcement" if any(_contains(low, w) for w in LAW_ENFORCEMENT) else "public official"
     if head is not None and not head_is_name:
         det = [c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "amod") and c.i < head.i]
         bare_plural = head.tag_ == "NNS" and not any(c.dep_ in ("det", "poss") for c in head.children)

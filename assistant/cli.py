@@ -81,7 +81,7 @@ def _index(args, settings: Settings) -> int:
 
     store = Store(settings)
     report = index_paths(args.paths or [settings.seeds_dir], store, rebuild=args.rebuild,
-                         progress=sys.stderr.isatty() or True)
+                         progress=sys.stderr.isatty())
     for path, why in report.failed:
         print(f"skipped {why}", file=sys.stderr)
     print(f"indexed {len(report.indexed)} document(s), {report.units} units; "

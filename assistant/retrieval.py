@@ -170,11 +170,12 @@ class HybridRetriever:
             e = fused.setdefault(u.id, {"unit": u, "dense": None, "lexical": 0.0, "dr": None, "lr": None})
             e["lexical"], e["lr"] = s, r
         hits = []
-        missing = [e for e in fused.values() if e["dense"] is None]
-        if missing:
-            # Lexical-only candidates still need a dense similarity for the answer gate.
-            vecs = self.store.embedder.encode([e["unit"].text for e in missing])
-            for e, v in zip(missing, vecs):
+        # Lexical-only candidates still need a dense similarity: use their stored vectors.
+        for e in fused.values():
+            if e["dense"] is None:
+                v = self.store.vector(e["unit"].id)
+                if v is None:
+                    v = self.store.embedder.encode_one(e["unit"].text)
                 e["dense"] = sum(a * b for a, b in zip(embedding, v))
         for e in fused.values():
             score = 0.0

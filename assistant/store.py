@@ -26,6 +26,7 @@ class Embedder:
     def __init__(self, model: str):
         self.model_name = model
         self._model = None
+        self._threads = 2
 
     @property
     def model(self):
@@ -36,6 +37,9 @@ class Embedder:
 
             hf_logging.disable_progress_bar()
 
+            import torch
+
+            self._threads = max(1, torch.get_num_threads())
             try:
                 self._model = SentenceTransformer(self.model_name, device="cpu")
             except Exception as exc:  # noqa: BLE001 - any load failure is a user-facing store problem
@@ -46,6 +50,13 @@ class Embedder:
         """Unit-length embeddings, one per text."""
         if not texts:
             return []
+        import torch
+
+        # One short query gains nothing from a second thread, and on a busy 2-core machine the
+        # threads' contention makes it 40x slower; batches use every core.
+        threads = 1 if len(texts) <= 8 else self._threads
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         vecs = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
                                  show_progress_bar=progress, convert_to_numpy=True)
         return vecs.tolist()
@@ -217,11 +228,18 @@ class Store:
     def all_units(self) -> list[Unit]:
         """Every stored unit, in document order; cached until the next write."""
         if self._units is None:
-            got = self.collection.get(include=["documents", "metadatas"])
+            got = self.collection.get(include=["documents", "metadatas", "embeddings"])
             units = _to_units(got["ids"], got["documents"], got["metadatas"])
+            embs = got.get("embeddings")
+            self._vectors = {} if embs is None else {i: list(map(float, v)) for i, v in zip(got["ids"], embs)}
             units.sort(key=lambda u: (u.document, u.start, u.end))
             self._units = units
         return self._units
+
+    def vector(self, unit_id: str) -> list[float] | None:
+        """The stored embedding of a unit, from the cache that all_units() fills."""
+        self.all_units()
+        return self._vectors.get(unit_id)
 
     def header_units(self, doc_id: str | None, kind: str) -> list[Unit]:
         """The header line units (date or byline) of one document, or of every document."""

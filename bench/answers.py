@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.indexing import Progress
 from assistant.settings import offline_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,18 +98,6 @@ class Speed:
 # --------------------------------------------------------------------------- progress
 
 
-class Ticker:
-    """A progress counter on stderr, silent when quiet."""
-
-    def __init__(self, label: str, total: int, quiet: bool):
-        from assistant.indexing import Progress
-
-        self._bar = Progress(total, label, enabled=not quiet)
-
-    def step(self, note: str = "") -> None:
-        self._bar.step(1, note)
-
-
 def note(msg: str, quiet: bool) -> None:
     if not quiet:
         print(msg, file=sys.stderr, flush=True)
@@ -169,13 +158,13 @@ def run_ours(ds: Dataset, embedder, nlp, store_dir: Path, quiet: bool):
     build_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    answers, tick = [], Ticker(f"ours/{ds.name}", len(ds.gold), quiet)
+    answers, tick = [], Progress(len(ds.gold), f"ours/{ds.name}", enabled=not quiet)
     for row in ds.gold:
         try:
             answers.append(assistant.ask(row.question).to_json())
         except QuestionError:
             answers.append({"question": row.question, "abstained": True, "quotes": []})
-        tick.step()
+        tick.step(1)
     return answers, build_s, time.perf_counter() - t0, assistant
 
 
@@ -206,7 +195,7 @@ def run_naive(ds: Dataset, embedder, client, quiet: bool):
     t0 = time.perf_counter()
     questions = [r.question for r in ds.gold]
     qvecs = embedder.encode(questions, batch_size=64)
-    answers, tick = [], Ticker(f"naive/{ds.name}", len(questions), quiet)
+    answers, tick = [], Progress(len(questions), f"naive/{ds.name}", enabled=not quiet)
     for q, v in zip(questions, qvecs):
         res = col.query(query_embeddings=[v], n_results=min(TOP_K, len(chunks)),
                         include=["documents", "metadatas", "distances"])
@@ -214,7 +203,7 @@ def run_naive(ds: Dataset, embedder, client, quiet: bool):
                              round(1.0 - float(d), 4))
                        for text, m, d in zip(res["documents"][0], res["metadatas"][0], res["distances"][0]))
         answers.append(Answer(q, False, quotes).to_json())
-        tick.step()
+        tick.step(1)
     return answers, build_s, time.perf_counter() - t0
 
 
@@ -239,13 +228,13 @@ def run_sentences(ds: Dataset, embedder, quiet: bool):
     questions = [r.question for r in ds.gold]
     qvecs = np.asarray(embedder.encode(questions, batch_size=64), dtype=np.float32)
     sims = qvecs @ matrix.T  # both sides are unit length, so this is the cosine
-    answers, tick = [], Ticker(f"sentence/{ds.name}", len(questions), quiet)
+    answers, tick = [], Progress(len(questions), f"sentence/{ds.name}", enabled=not quiet)
     for q, row in zip(questions, sims):
         top = np.argsort(-row, kind="stable")[:TOP_K]
         quotes = tuple(Quote(sents[i][0], sents[i][4], "author", sents[i][1], sents[i][2], sents[i][3],
                              round(float(row[i]), 4)) for i in top)
         answers.append(Answer(q, False, quotes).to_json())
-        tick.step()
+        tick.step(1)
     return answers, build_s, time.perf_counter() - t0
 
 

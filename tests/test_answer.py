@@ -82,20 +82,17 @@ HEADER_LINES = {"by Ben Solis", "Posted on Friday, November 28, 2025"}
 
 @pytest.mark.parametrize("question", [
     "Who wrote the Uyghur Forced Labor Prevention Act?",
-    "Who is the author of the State Department report?",
+    pytest.param("Who is the author of the State Department report?",
+                 marks=pytest.mark.xfail(reason="retrieval finds the byline line 'by Ben Solis' and the gate "
+                                                "lets it through", strict=False)),
     "When was the State Department report released?",
 ])
-@pytest.mark.xfail(reason="metadata_kind() routes any 'who wrote' / 'author' / 'when ... report ... released' "
-                          "question to the article's own byline or date line, before retrieval and the gate",
-                   strict=False)
 def test_questions_about_other_documents_do_not_get_the_articles_header(assistant_, question):
     ans = assistant_.ask(question)
     assert not any(q.text in HEADER_LINES for q in ans.quotes), [q.text for q in ans.quotes]
     assert ans.abstained
 
 
-@pytest.mark.xfail(reason="answerable() ignores its `ranked` argument and reads self._last, left by the latest "
-                          "rank() call: two requests sharing one Assistant (as an app's do) can mix", strict=False)
 def test_answerable_judges_the_ranking_it_is_given(assistant_):
     good = "What did Moolenaar say American companies must do?"
     bad = "What is a good recipe for dumplings?"

@@ -222,9 +222,7 @@ CASES = [
                  [("We regret the delay", "Tom Reed", "named source")], id="company-spokesman",
                  marks=gap("every spokesperson is classified as a public official, a company's too")),
     pytest.param("“The suspect fled on foot toward the river,” a police spokesperson said.",
-                 [("The suspect fled on foot", "police spokesperson", "law enforcement")], id="police-spokesperson",
-                 marks=gap("the spokesperson rule runs before the phrase is checked for law-enforcement words, "
-                           "so a police spokesperson is a public official")),
+                 [("The suspect fled on foot", "police spokesperson", "law enforcement")], id="police-spokesperson"),
     # Negatives: the author's own words.
     pytest.param("The council approved a “temporary” tax that has now lasted ten years.", [], id="scare-quote"),
     pytest.param("Critics of the plan have long questioned what the “modernization” of the old harbor "

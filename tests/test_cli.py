@@ -159,8 +159,6 @@ def test_index_then_reindex_reports_unchanged(capsys, cli_env, tmp_path):
     assert m.groups() == ("0", "0", "1", "0")
 
 
-@pytest.mark.xfail(reason="cli._index passes progress=sys.stderr.isatty() or True, so the bar is drawn "
-                          "even when stderr is a log file or a pipe", strict=False)
 def test_index_draws_no_progress_bar_when_stderr_is_not_a_terminal(capsys, store_dir):
     code, _, err = run(capsys, ["index", "--store", store_dir])
     assert code == 0
