@@ -604,7 +604,7 @@ class Attributor:
                 if head.lemma_.lower() in _words(label) or head.lower_ in _words(label):
                     self._remember(pos, label, stype, head)
                     return label, stype
-        # A bare surname ("Moolenaar said") takes the fullest form the article gave.
+        # A bare surname ("Doe said") takes the fullest form the article gave.
         if head.pos_ == "PROPN":
             phrase = self._resolve_name(phrase, pos)
             phrase = _name_first(head, phrase, self._span_text(pi, head, exclude_rel=True))
@@ -788,7 +788,7 @@ def _has_name(head) -> bool:
 
 
 def _name_first(head, phrase: str, raw: str) -> str:
-    """Put the name before a title: "former KGB Colonel Oleg Gordievsky" -> "Oleg Gordievsky, former KGB Colonel"."""
+    """Put the name before a title: "former Army Colonel Jane Doe" -> "Jane Doe, former Army Colonel"."""
     if phrase != _clean(raw):
         return phrase
     if "," in phrase or "(" in phrase:
