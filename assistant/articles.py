@@ -105,13 +105,20 @@ def _blocks(text: str) -> list[tuple[int, int]]:
             spans = lines
         else:
             spans = [(s, e)]
-        for a, b in spans:
-            while a < b and text[a].isspace():
-                a += 1
-            while b > a and text[b - 1].isspace():
-                b -= 1
-            if b > a:
-                out.append((a, b))
+        out += _trimmed(text, spans)
+    return out
+
+
+def _trimmed(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans with surrounding whitespace removed; empty ones dropped."""
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((a, b))
     return out
 
 
@@ -257,15 +264,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans.append((s, e))
         s = nxt
     spans.append((s, end))
-    out = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append((a, b))
-    return out
+    return _trimmed(text, spans)
 
 
 def _is_abbreviation(text: str, lo: int, dot: int) -> bool:
