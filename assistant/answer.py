@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-from assistant.errors import QuestionError
+import numpy as np
+
+from assistant.questions import AUTHOR_WORDS, Reading, clean_question, read_question
 from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.settings import Settings
 from assistant.store import Store
@@ -50,7 +52,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Gate:
-    """Thresholds of the answerability gate (tuned on the dev gold only)."""
+    """Thresholds of the answerability gate and of the quote list (tuned on the dev gold only)."""
 
     min_dense: float = 0.30
     strong_dense: float = 0.55
@@ -59,66 +61,52 @@ class Gate:
     min_score: float = 0.45
     max_unsupported: float = 0.2
     word_support: float = 0.5
+    speaker_match: float = 0.5  # share of the asked-about speaker's name that a label must contain
+    margin: float = 0.15  # a further quote must score within this of the first to be shown
+    statement_margin: float = 0.35  # the same, for another piece of the first quote's statement
+    type_penalty: float = 0.15  # for a passage without the kind of thing asked for (a number, a date)
 
 
-def clean_question(question: str, max_chars: int = 2000) -> str:
-    """Normalise a question, or raise QuestionError with what is wrong."""
-    if question is None:
-        raise QuestionError("the question is empty")
-    q = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in question)
-    q = re.sub(r"\s+", " ", q).strip()
-    if not q:
-        raise QuestionError("the question is empty; ask something about the article")
-    if len(q) > max_chars:
-        raise QuestionError(f"the question is {len(q):,} characters long; the limit is {max_chars:,}")
-    return q
+@dataclass(frozen=True)
+class Ranked:
+    """A candidate unit with the evidence for ranking it."""
+
+    unit: Unit
+    score: float
+    dense: float  # cosine similarity to the question
+    coverage: float  # idf-weighted share of the question's terms in the unit (neighbours count half)
+    speaker: float = 0.0  # how well the unit's speaker label matches the speaker asked about
 
 
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
-_DATE = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|"
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+                     r"thousands?|millions?|billions?|several|half)\b", re.I)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:%|percent)?\s*(?:million|billion|trillion)?\s*(?:dollars|euros|pounds|yuan|"
+                    r"yen|rupees|francs|USD|EUR)\b|\b(?:USD|EUR|GBP)\s?\d", re.I)
+_DATE = re.compile(r"\b(1[0-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April|May|June|July|August|September|"
                    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-                   r"yesterday|today|last year|this year|earlier this|past)\b", re.I)
-
-
-def expected_type(question: str) -> str | None:
-    """The kind of answer a question asks for: number, date, person, or None."""
-    q = question.lower()
-    if re.match(r"\s*(how (many|much|long|old|far|often|large|big)|what (percentage|share|number|amount))", q):
-        return "number"
-    if re.match(r"\s*(when|what (year|date|time|day|month))\b", q) or "in what year" in q:
-        return "date"
-    if re.match(r"\s*(who|whom|whose)\b", q):
-        return "person"
-    return None
-
-
-_THIS_ARTICLE = r"(?:the|this) (?:article|story|piece|column|op-ed|post)"
-_META_DATE = re.compile(rf"^(?:when|on what (?:date|day)|what (?:date|day)) (?:was|is|were) {_THIS_ARTICLE} "
-                        r"(?:published|posted|written|dated|released|updated)\W*$", re.I)
-_META_BYLINE = re.compile(rf"^(?:who (?:wrote|writes|authored) {_THIS_ARTICLE}|who is the (?:author|writer) of "
-                          rf"{_THIS_ARTICLE}|who (?:is|was) {_THIS_ARTICLE}(?:'s| by) (?:author|writer)?|"
-                          rf"who is the (?:author|writer)|whose byline is on {_THIS_ARTICLE})\W*$", re.I)
-
-
-def metadata_kind(question: str) -> str | None:
-    """"When was the article published?" asks for the date line; "Who wrote the article?" for the byline.
-
-    Only questions about the article itself count: "Who wrote the report?" goes through retrieval.
-    """
-    q = question.strip()
-    if _META_DATE.match(q):
-        return "date"
-    if _META_BYLINE.match(q):
-        return "byline"
-    return None
+                   r"yesterday|today|tomorrow|last (?:year|month|week)|this (?:year|month|week)|earlier this|"
+                   r"century|decade|\d+(?:st|nd|rd|th) century|ago)\b", re.I)
 
 
 def has_type(text: str, kind: str | None) -> bool:
+    """Whether a passage contains something of the kind a question asks for."""
     if kind == "number":
         return bool(_NUMBER.search(text))
+    if kind == "money":
+        return bool(_MONEY.search(text))
     if kind == "date":
         return bool(_DATE.search(text))
     return True
+
+
+def counts(text: str, noun: str) -> bool:
+    """Whether a number in the text counts the noun ("158 arrests", "four countries")."""
+    want = stem(noun)
+    toks = tokenize(text)
+    for i, t in enumerate(toks):
+        if t == want and any(_NUMBER.fullmatch(x) or x[:1].isdigit() for x in toks[max(0, i - 3):i]):
+            return True
+    return False
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -145,69 +133,129 @@ class Assistant:
         self.retriever = retriever or HybridRetriever(store)
         self.settings = settings or store.settings
         self.gate = gate or Gate()
-        self._wordvec: dict[str, list[float]] = {}
+        self._wordvec: dict[str, np.ndarray] = {}
+        self._unit_words: dict[str, list[str]] = {}
+        self._labels: dict[str, set[str]] = {}
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         """Answer one question with up to top_k quotes, or abstain."""
         q = clean_question(question, self.settings.max_question_chars)
         k = max(1, top_k or self.settings.top_k)
-        meta = metadata_kind(q)
-        if meta:
-            header = self.store.header_units(doc_id, meta)
+        reading = read_question(q)
+        if reading.metadata:
+            header = self.store.header_units(doc_id, reading.metadata)
             if header:
                 return Answer(q, False, tuple(self._quote(u, 1.0) for u in header[:k]))
-        hits = self.retriever.search(q, doc_id=doc_id)
-        ranked = self.rank(q, hits)
-        if not ranked or not self.answerable(q, ranked):
+        hits = self.retriever.search(reading.retrieval_text, doc_id=doc_id)
+        ranked = self.rank(reading, hits)
+        if not ranked or not self.answerable(reading, ranked, doc_id):
             return Answer(q, True, (), ABSTAIN_MESSAGE)
-        chosen = ranked[:k]
-        return Answer(q, False, tuple(self._quote(u, s) for u, s, _d, _c in chosen))
+        return Answer(q, False, tuple(self._quote(r.unit, r.score) for r in self.compose(reading, ranked, k)))
 
     # ------------------------------------------------------------------ ranking
 
-    def rank(self, question: str, hits: list[Hit]) -> list[tuple[Unit, float, float, float]]:
-        """Re-rank candidates by dense similarity, term coverage and answer type."""
-        terms = content_terms(question)
-        kind = expected_type(question)
+    def rank(self, question: str | Reading, hits: list[Hit]) -> list[Ranked]:
+        """Re-rank candidates by dense similarity, term coverage, answer type and the speaker asked about."""
+        reading = question if isinstance(question, Reading) else read_question(question)
+        topic = reading.topic if reading.mode else reading.text
+        terms = content_terms(topic) or content_terms(reading.text)
         bm = self.retriever.bm25
         weights = {t: bm.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
+        soft_terms = [(w, bm.idf(st)) for w, st in _raw_terms(topic)]
+        qvecs = self._word_vectors([w for w, _ in soft_terms]) if soft_terms else {}
+        # A generic question may name a source ("Who is X?"): the label counts. A question about what
+        # someone said matches the speaker separately, and a claim is checked on the words alone.
+        with_label = not reading.mode
         out = []
         for h in hits:
             u = h.unit
-            toks = set(tokenize(u.text + " " + (u.speaker if u.source_type != "author" else "")))
+            toks = set(tokenize(u.text + (" " + u.speaker if with_label and u.source_type != "author" else "")))
             near = set(tokenize(" ".join(n.text for n in self.retriever.neighbours(u))))
             own = sum(w for t, w in weights.items() if t in toks) / total
             # Terms found only in the adjacent sentences count half: context, not the answer itself.
             cov = own + 0.5 * sum(w for t, w in weights.items() if t not in toks and t in near) / total
-            s = 0.6 * h.dense + 0.4 * cov
+            s = 0.6 * h.dense + 0.4 * cov + 0.4 * self._soft_coverage(soft_terms, qvecs, u)
+            kind = reading.answer_type
             if kind and not has_type(u.text, kind):
-                s -= 0.15
+                s -= self.gate.type_penalty
+            if reading.counted and counts(u.text, reading.counted):
+                s += 0.1
             if u.kind == "metadata" and kind not in ("date", "person"):
                 s -= 0.1
-            out.append((u, s, h.dense, cov))
-        out.sort(key=lambda x: -x[1])
+            sp = 0.0
+            if reading.mode == "speaker":
+                sp = self.speaker_match(reading.speaker, u)
+                s += 0.3 * sp
+            out.append(Ranked(u, s, h.dense, cov, sp))
+        out.sort(key=lambda r: -r.score)
         return out
 
-    def answerable(self, question: str, ranked: list[tuple[Unit, float, float, float]]) -> bool:
-        """The gate: does the best passage (unit, score, dense similarity, coverage) answer the question?"""
-        u, score, dense, cov = ranked[0]
-        g = self.gate
-        if dense < g.min_dense:
+    def speaker_match(self, speaker: str, unit: Unit) -> float:
+        """The idf-weighted share of the asked-about speaker's name found in the unit's speaker label."""
+        words = {w.lower() for w in _WORD.findall(speaker)}
+        if words & AUTHOR_WORDS and not words - AUTHOR_WORDS - STOPWORDS:
+            return 1.0 if unit.source_type == "author" else 0.0
+        terms = [t for t in tokenize(speaker) if t not in STOPWORDS]
+        if not terms or unit.source_type == "author" and unit.kind != "quote":
+            return 0.0
+        label = self._labels.get(unit.speaker)
+        if label is None:
+            label = self._labels[unit.speaker] = set(tokenize(unit.speaker))
+        bm = self.retriever.bm25
+        weights = {t: bm.idf(t) for t in terms}
+        return sum(w for t, w in weights.items() if t in label) / (sum(weights.values()) or 1.0)
+
+    def _soft_coverage(self, terms: list[tuple[str, float]], qvecs: dict[str, np.ndarray], u: Unit) -> float:
+        """How well the unit's words cover the question's, by word embedding: "rescued" is near "freed"."""
+        if not terms:
+            return 0.0
+        words = self._unit_words.get(u.id)
+        if words is None:
+            words = self._unit_words[u.id] = sorted({w for w, _ in _raw_terms(u.text)})
+        if not words:
+            return 0.0
+        vecs = self._word_vectors(words)
+        m = np.stack([vecs[w] for w in words])
+        q = np.stack([qvecs[w] for w, _ in terms])
+        best = (q @ m.T).max(axis=1)
+        wts = np.array([w for _, w in terms])
+        return float((best * wts).sum() / (wts.sum() or 1.0))
+
+    # ------------------------------------------------------------------ the gate
+
+    def answerable(self, question: str | Reading, ranked: list[Ranked], doc_id: str | None = None) -> bool:
+        """The gate: does the best passage answer the question?"""
+        reading = question if isinstance(question, Reading) else read_question(question)
+        top = ranked[0]
+        u, g = top.unit, self.gate
+        if reading.presumes_speaker and not self._speaker_present(reading.speaker, doc_id):
+            # Nobody of that name speaks in the article: whatever else it says, it does not quote them.
+            return False
+        if top.dense < g.min_dense:
             return False
         context = [u] + self.retriever.neighbours(u)
-        kind = expected_type(question)
-        if kind in ("number", "date") and not any(has_type(c.text, kind) for c in context):
+        kind = reading.answer_type
+        if kind in ("number", "money", "date") and not any(has_type(c.text, kind) for c in context):
             return False
-        if dense >= g.certain_dense:
+        asked = reading.topic if reading.mode else reading.text
+        if top.dense >= g.certain_dense:
             return True
-        if self.unsupported_share(question, context) >= g.max_unsupported:
+        if self.unsupported_share(asked, context, with_label=not reading.mode) >= g.max_unsupported:
             return False
-        if dense >= g.strong_dense:
+        if top.dense >= g.strong_dense:
             return True
-        return cov >= g.min_coverage and score >= g.min_score
+        return top.coverage >= g.min_coverage and top.score >= g.min_score
 
-    def unsupported_share(self, question: str, context: list[Unit]) -> float:
+    def _speaker_present(self, speaker: str, doc_id: str | None) -> bool:
+        """Whether some unit in scope is attributed to the speaker, or the name at least occurs in the text."""
+        units = [u for u in self.retriever.units if not doc_id or u.doc_id == doc_id]
+        if any(self.speaker_match(speaker, u) >= self.gate.speaker_match for u in units):
+            return True
+        names = [t for t in tokenize(speaker) if t not in STOPWORDS]
+        return bool(names) and any(all(n in self.retriever.unit_tokens(u) for n in names) for u in units)
+
+    def unsupported_share(self, question: str, context: list[Unit], with_label: bool = True) -> float:
         """The idf-weighted share of question terms that nothing in the passage or its neighbours supports.
 
         A term is supported when it occurs there, or when a word there is close to it in embedding
@@ -220,31 +268,73 @@ class Assistant:
         present = set()
         words: set[str] = set()
         for c in context:
-            for raw, st in _raw_terms(c.text + " " + (c.speaker if c.source_type != "author" else "")):
+            label = " " + c.speaker if with_label and c.source_type != "author" else ""
+            for raw, st in _raw_terms(c.text + label):
                 present.add(st)
                 words.add(raw)
         weights = {t: bm.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         missing = [t for t in terms if t not in present]
-        if not missing:
-            return 0.0
-        vecs = self._word_vectors([terms[t] for t in missing] + sorted(words))
+        if not missing or not words:
+            return 0.0 if not missing else sum(weights[t] for t in missing) / total
+        ordered = sorted(words)
+        vecs = self._word_vectors([terms[t] for t in missing] + ordered)
+        m = np.stack([vecs[w] for w in ordered])
         unsupported = 0.0
         for t in missing:
-            v = vecs[terms[t]]
-            best = max((sum(a * b for a, b in zip(v, vecs[w])) for w in words), default=0.0)
-            if best < self.gate.word_support:
+            if float((m @ vecs[terms[t]]).max()) < self.gate.word_support:
                 unsupported += weights[t]
         return unsupported / total
 
-    def _word_vectors(self, words: list[str]) -> dict[str, list[float]]:
+    def _word_vectors(self, words: list[str]) -> dict[str, np.ndarray]:
         cache = self._wordvec
         todo = [w for w in dict.fromkeys(words) if w not in cache]
         if todo:
             for w, v in zip(todo, self.store.embedder.encode(todo, batch_size=128)):
-                cache[w] = v
+                cache[w] = np.asarray(v, dtype=np.float32)
         return {w: cache[w] for w in words}
+
+    # ------------------------------------------------------------------ the quotes
+
+    def compose(self, reading: Reading, ranked: list[Ranked], k: int) -> list[Ranked]:
+        """The quotes to show: the best passage, the rest of its statement, then others that score close to it.
+
+        A statement split by its attribution ("A," she said. "B.") is one answer to a question about
+        what someone said: its relevant pieces come together, in article order.
+        """
+        first = ranked[0]
+        chosen = [first]
+        if reading.mode and first.unit.kind == "quote":
+            # Another piece joins when it is relevant too; the statement then scores as its best piece.
+            by_id = {r.unit.id: r for r in ranked}
+            near = [by_id[p.id] for p in self._statement(first.unit)
+                    if p.id != first.unit.id and p.id in by_id
+                    and by_id[p.id].score >= first.score - self.gate.statement_margin]
+            if near:
+                group = sorted([first] + near, key=lambda r: r.unit.start)[:k]
+                if first not in group:  # k too small for the whole statement: keep the best piece
+                    group = sorted([first] + group[: k - 1], key=lambda r: r.unit.start)
+                chosen = [dataclasses.replace(r, score=first.score) for r in group]
+        taken = {r.unit.id for r in chosen}
+        for r in ranked[1:]:
+            if len(chosen) >= k or r.score < first.score - self.gate.margin:
+                break
+            if r.unit.id not in taken and not any(_overlaps(r.unit, c.unit) for c in chosen):
+                chosen.append(r)
+                taken.add(r.unit.id)
+        return chosen
+
+    def _statement(self, unit: Unit) -> list[Unit]:
+        """The quoted pieces of one statement: the same speaker's quotes in adjacent sentences of a paragraph."""
+        same = [u for u in self.retriever.units
+                if u.doc_id == unit.doc_id and u.paragraph == unit.paragraph and u.kind == "quote"
+                and u.speaker == unit.speaker and abs(u.sentence - unit.sentence) <= 1]
+        return sorted(same, key=lambda u: u.start)
 
     def _quote(self, u: Unit, score: float) -> Quote:
         return Quote(u.text, u.speaker, u.source_type, u.document, u.start, u.end, round(float(score), 4),
                      u.title, u.paragraph)
+
+
+def _overlaps(a: Unit, b: Unit) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end

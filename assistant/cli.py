@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("question", nargs="?")
     store_opts(sp)
     sp.add_argument("--top-k", type=int, default=None, help="quotes per answer (default 3)")
+    sp.add_argument("--document", help="answer only from this indexed article (its path, file name or id)")
     sp.add_argument("--json", action="store_true", help="one JSON object per question")
 
     sp = sub.add_parser("quotes", help="list every attributed passage of article files (no index needed)")
@@ -93,12 +94,15 @@ def _index(args, settings: Settings) -> int:
 def _ask(args, settings: Settings) -> int:
     from assistant.errors import QuestionError
 
+    if args.top_k is not None and args.top_k < 1:
+        raise QuestionError(f"--top-k must be at least 1, not {args.top_k}")
     assistant = _assistant(settings)
+    doc_id = assistant.store.find_document(args.document) if args.document else None
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     status = 0
     for q in questions:
         try:
-            ans = assistant.ask(q, top_k=args.top_k)
+            ans = assistant.ask(q, top_k=args.top_k, doc_id=doc_id)
         except QuestionError as exc:
             if args.question is not None:
                 raise
@@ -154,11 +158,29 @@ def _quotes(args, settings: Settings) -> int:
 def _eval(args, settings: Settings) -> int:
     from assistant.evaluation import METRICS, load_gold, score
 
+    from assistant.errors import QuestionError, StoreError
+    from assistant.indexing import Progress
+
     gold = load_gold(args.gold)
     assistant = _assistant(settings)
-    answers = []
+    scope: dict[str, str | None] = {}
     for row in gold:
-        answers.append(assistant.ask(row.question).to_json())
+        # A row that names its article is answered from that article alone, as a reader viewing it would be.
+        if row.document and row.document not in scope:
+            try:
+                scope[row.document] = assistant.store.find_document(args.gold.parent / row.document)
+            except StoreError:
+                scope[row.document] = None
+                log.warning("%s: not indexed; its questions are answered from every article", row.document)
+    answers = []
+    tick = Progress(len(gold), "answering", enabled=sys.stderr.isatty() and len(gold) > 50)
+    for row in gold:
+        try:
+            answers.append(assistant.ask(row.question, doc_id=scope.get(row.document)).to_json())
+        except QuestionError as exc:
+            answers.append({"question": row.question, "abstained": True, "quotes": [], "error": str(exc)})
+        tick.step(1)
+
     if args.answers:
         args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers),
                                 encoding="utf-8")

@@ -21,6 +21,7 @@ class GoldRow:
     speaker_any: tuple[str, ...]
     speaker_none: tuple[str, ...]
     source_type: tuple[str, ...]
+    document: str = ""  # the article the question is about, relative to the gold file; "" for any
 
 
 def load_gold(path: str | Path) -> list[GoldRow]:
@@ -37,7 +38,7 @@ def load_gold(path: str | Path) -> list[GoldRow]:
             r = json.loads(line)
             rows.append(GoldRow(str(r["id"]), r["question"], bool(r["answerable"]), tuple(r.get("evidence", [])),
                                 tuple(r.get("speaker_any", [])), tuple(r.get("speaker_none", [])),
-                                tuple(r.get("source_type", []))))
+                                tuple(r.get("source_type", [])), str(r.get("document") or "")))
         except (ValueError, KeyError, TypeError) as exc:
             raise AssistantError(f"{path}:{n}: not a gold row ({exc})") from exc
     return rows

@@ -86,6 +86,10 @@ def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexRepor
     if not files:
         raise ArticleError(f"{seeds}: no article files (.txt or .md) to index")
     have = store.documents() if store.compatible() else {}
+    if have and store.count() > 0:
+        root = seeds.resolve()
+        if any(root not in Path(info["path"]).resolve().parents for info in have.values()):
+            return None  # a store built from other articles (`index PATH`): answer from it as it is
     want = {load_article(f).doc_id for f in files}
     if want <= set(have) and store.count() > 0:
         return None

@@ -172,6 +172,23 @@ class Store:
     def documents(self) -> dict[str, dict]:
         return dict(self.manifest().get("documents", {}))
 
+    def find_document(self, ref: str | Path) -> str:
+        """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""
+        docs = self.documents()
+        ref = str(ref)
+        if ref in docs:
+            return ref
+        target = Path(ref).expanduser()
+        by_path = [d for d, info in docs.items() if Path(info["path"]) == target.resolve()]
+        if by_path:
+            return by_path[0]
+        by_name = [d for d, info in docs.items() if Path(info["path"]).name == target.name]
+        if len(by_name) == 1:
+            return by_name[0]
+        names = ", ".join(sorted(Path(info["path"]).name for info in docs.values())[:5]) or "none"
+        why = "several indexed articles have that file name" if by_name else "no indexed article matches it"
+        raise StoreError(f"{ref}: {why} (indexed: {names}{', …' if len(docs) > 5 else ''})")
+
     # ------------------------------------------------------------------ writing
 
     def reset(self) -> None:

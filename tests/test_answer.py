@@ -82,9 +82,7 @@ HEADER_LINES = {"by Ben Solis", "Posted on Friday, November 28, 2025"}
 
 @pytest.mark.parametrize("question", [
     "Who wrote the Uyghur Forced Labor Prevention Act?",
-    pytest.param("Who is the author of the State Department report?",
-                 marks=pytest.mark.xfail(reason="retrieval finds the byline line 'by Ben Solis' and the gate "
-                                                "lets it through", strict=False)),
+    "Who is the author of the State Department report?",
     "When was the State Department report released?",
 ])
 def test_questions_about_other_documents_do_not_get_the_articles_header(assistant_, question):

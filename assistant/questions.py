@@ -1,0 +1,159 @@
+"""Read a question: what kind of answer it wants, and whether it is about what someone said.
+
+Everything here works from the wording of the question alone, with no knowledge of any article.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from assistant.errors import QuestionError
+
+# Verbs of saying, in the forms a question uses them ("What did X say", "Who warned that ...").
+_SAY = (r"(?:say|says|said|tell|tells|told|claim|claims|claimed|argue|argues|argued|warn|warns|warned|write|"
+        r"writes|wrote|add|adds|added|note|notes|noted|describe|describes|described|call|calls|called|think|"
+        r"thinks|thought|believe|believes|believed|insist|insists|insisted|suggest|suggests|suggested|explain|"
+        r"explains|explained|share|shares|shared|report|reports|reported|state|states|stated|recall|recalls|"
+        r"recalled|admit|admits|admitted|announce|announces|announced|accuse|accuses|accused|predict|predicts|"
+        r"predicted|promise|promises|promised|confirm|confirms|confirmed|point out|points out|pointed out|"
+        r"comment|comments|commented|conclude|concludes|concluded|find|finds|found|allege|alleges|"
+        r"alleged|stress|stresses|stressed|tweet|tweets|tweeted|reveal|reveals|revealed)")
+_AUX = r"(?:did|does|do|has|have|had|would|will|could|should|might)"
+# The asked-about source: a short noun phrase ("Smith", "the former party official"), not a clause.
+_SOURCE = r"(?P<speaker>(?:[^\s,;:?]+\s+){0,5}?[^\s,;:?]+)"
+
+# "What did X say ...", "How does X describe ...", "Why did X warn ..." (not "What was X called?").
+_SPEAKER_Q = re.compile(rf"^(?:what|how|why|when|where|whom?|which\s+\w+)\s+{_AUX}\s+{_SOURCE}\s+{_SAY}\b"
+                        rf"(?:\s+(?:that|about|of|on|regarding))?\s*(?P<rest>.*)$", re.I)
+# "According to X, what ...?"
+_ACCORDING = re.compile(r"^according to (?P<speaker>[^,]+?),\s*(?P<rest>.+)$", re.I)
+# "Did X say (that) Y?" is a claim to check: show where Y is said, by whoever said it.
+_CLAIM_Q = re.compile(rf"^(?:did|does|do|has|have|had|is it true that)\s+{_SOURCE}\s+{_SAY}\b"
+                      rf"(?:\s+that)?\s*(?P<rest>.+)$", re.I)
+# "Who said (that) Y?": the passage containing Y wins, and its speaker is the answer.
+_SAY_ONLY = (r"(?:say|says|said|claim|claims|claimed|argue|argues|argued|warn|warns|warned|state|states|stated|"
+             r"insist|insists|insisted|add|adds|added|note|notes|noted|suggest|suggests|suggested|assert|asserts|"
+             r"asserted|declare|declares|declared|tell|tells|told)")
+# "Who wrote the report?" asks for an author, not for a speaker of words: verbs that also take a plain
+# object count only with "that".
+_WHO_SAID = re.compile(rf"^(?:who|which\s+\w+)\s+(?:(?:{_AUX}|is|was)\s+)?(?:(?:is|was)\s+quoted\s+(?:as\s+)?"
+                       rf"(?:saying|describing|calling)|{_SAY_ONLY}\b(?:\s+that)?|{_SAY}\s+that)\s*(?P<rest>.+)$",
+                       re.I)
+
+_THIS_ARTICLE = r"(?:the|this) (?:article|story|piece|column|op-ed|post)"
+_META_DATE = re.compile(rf"^(?:when|on what (?:date|day)|what (?:date|day)) (?:was|is|were) {_THIS_ARTICLE} "
+                        r"(?:published|posted|written|dated|released|updated)\W*$", re.I)
+_META_BYLINE = re.compile(rf"^(?:who (?:wrote|writes|authored) {_THIS_ARTICLE}|who is the (?:author|writer) of "
+                          rf"{_THIS_ARTICLE}|who (?:is|was) {_THIS_ARTICLE}(?:'s| by) (?:author|writer)?|"
+                          rf"who is the (?:author|writer)|whose byline is on {_THIS_ARTICLE})\W*$", re.I)
+
+# Words that name the writer of the piece rather than a source quoted in it.
+AUTHOR_WORDS = {"author", "writer", "columnist", "reporter", "journalist", "article", "column", "story", "piece"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a question asks for.
+
+    mode is "speaker" (what did X say), "claim" (did X say Y), "who_said" (who said Y) or "" (anything else);
+    speaker is the X of the question, and topic the part that names what was said.
+    """
+
+    text: str
+    answer_type: str | None  # number, money, date, person, place or None
+    mode: str = ""
+    speaker: str = ""
+    topic: str = ""
+    metadata: str | None = None  # "date" or "byline" for questions about the article itself
+    counted: str = ""  # "arrests" in "How many arrests ...": the noun a number must count
+    # "What did X say?" presumes X speaks in the article; "According to X, ...?" only leans on X.
+    presumes_speaker: bool = False
+
+    @property
+    def retrieval_text(self) -> str:
+        """What to search for: a claim's words alone, so that its supposed speaker does not pull it aside."""
+        return self.topic if self.mode in ("claim", "who_said") and self.topic else self.text
+
+
+def clean_question(question: str | None, max_chars: int = 2000) -> str:
+    """Normalise a question, or raise QuestionError with what is wrong."""
+    if question is None:
+        raise QuestionError("the question is empty")
+    q = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in question)
+    q = re.sub(r"\s+", " ", q).strip()
+    if not q:
+        raise QuestionError("the question is empty; ask something about the article")
+    if len(q) > max_chars:
+        raise QuestionError(f"the question is {len(q):,} characters long; the limit is {max_chars:,}")
+    return q
+
+
+def expected_type(question: str) -> str | None:
+    """The kind of answer a question asks for: number, money, date, person, place, or None."""
+    q = question.lower().strip()
+    if re.match(r"(how much (money|cash|revenue|profit|funding)|how much (did|does|do|was|is|were|will) .{0,40}"
+                r"(cost|pay|paid|earn|raise|spend|spent|generate|make|worth))", q):
+        return "money"
+    if re.match(r"(how (many|much|long|old|far|often|large|big|tall|high)|what (percentage|percent|share|number|"
+                r"amount|proportion|fraction))\b", q):
+        return "number"
+    if re.match(r"(when|what (year|date|time|day|month|decade|century))\b", q) or re.search(
+            r"\b(in|on|since|by|until) what (year|date|day|month|decade|century)\b", q):
+        return "date"
+    if re.match(r"(who|whom|whose)\b", q):
+        return "person"
+    if re.match(r"where\b", q) or re.search(r"\bin (what|which) (country|city|state|region|town|place)\b", q):
+        return "place"
+    return None
+
+
+def metadata_kind(question: str) -> str | None:
+    """"When was the article published?" asks for the date line; "Who wrote the article?" for the byline.
+
+    Only questions about the article itself count: "Who wrote the report?" goes through retrieval.
+    """
+    q = question.strip()
+    if _META_DATE.match(q):
+        return "date"
+    if _META_BYLINE.match(q):
+        return "byline"
+    return None
+
+
+def _strip(s: str) -> str:
+    return s.strip().rstrip("?.! ").strip()
+
+
+def _counted(text: str) -> str:
+    """The noun of "How many arrests did ...": a number in the answer should count it."""
+    m = re.match(r"how many (?:of (?:the )?)?(?:[a-z-]+ ){0,2}?([a-z-]+?)\b(?= did| do| does| were| was| are| is| "
+                 r"have| has| had| will| would| could)", text.strip(), re.I)
+    return m.group(1).lower() if m else ""
+
+
+def read_question(question: str) -> Reading:
+    """Analyse a cleaned question."""
+    q = question.strip()
+    kind = expected_type(q)
+    meta = metadata_kind(q)
+    counted = _counted(q)
+    if meta:
+        return Reading(q, kind, metadata=meta, counted=counted)
+    for mode, pattern in (("who_said", _WHO_SAID), ("claim", _CLAIM_Q), ("speaker", _ACCORDING),
+                          ("speaker", _SPEAKER_Q)):
+        m = pattern.match(q)
+        if not m:
+            continue
+        speaker = _strip(m.groupdict().get("speaker") or "")
+        topic = _strip(m.group("rest"))
+        if mode == "who_said":
+            # "Who said X?" asks for a person; the type check must not demand one in the quote itself.
+            return Reading(q, None, "who_said", "", topic, counted=counted)
+        if mode == "speaker" and speaker.lower() in ("it", "this", "that", "there"):
+            continue
+        # "According to the police, how many people died?" wants what its own clause asks for.
+        return Reading(q, expected_type(topic) or kind, mode, speaker, topic, counted=counted or _counted(topic),
+                       presumes_speaker=pattern is _SPEAKER_Q)
+    return Reading(q, kind, counted=counted)
