@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: setup
-	$(PY) -m assistant ask
+run: $(STAMP)
+	$(PY) app.py
 
 index: setup
 	$(PY) -m assistant index

@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _assistant(settings: Settings, progress: bool = True):
+def open_assistant(settings: Settings, progress: bool = True):
+    """An Assistant over the store, indexing the seeds first when the store is missing or stale."""
     from assistant.answer import Assistant
     from assistant.indexing import ensure_index
     from assistant.store import Store
@@ -96,7 +97,7 @@ def _ask(args, settings: Settings) -> int:
 
     if args.top_k is not None and args.top_k < 1:
         raise QuestionError(f"--top-k must be at least 1, not {args.top_k}")
-    assistant = _assistant(settings)
+    assistant = open_assistant(settings)
     doc_id = assistant.store.find_document(args.document) if args.document else None
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     status = 0
@@ -162,7 +163,7 @@ def _eval(args, settings: Settings) -> int:
     from assistant.indexing import Progress
 
     gold = load_gold(args.gold)
-    assistant = _assistant(settings)
+    assistant = open_assistant(settings)
     scope: dict[str, str | None] = {}
     for row in gold:
         # A row that names its article is answered from that article alone, as a reader viewing it would be.

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/answers.py [--squad-limit N] [--skip-squad] [--answers-out DIR]
 
-Systems, each answering every question of a dataset from a store of that dataset's articles:
+Systems, each answering every question of a dataset from a store of that dataset's articles (a question
+whose gold row names its article, as SQuAD's do, is answered from that article alone, by every system):
 - ours: `Assistant.ask` over a fresh store built by `index_paths`;
 - naive: LangChain's RecursiveCharacterTextSplitter at 300 characters, Chroma top 3, never abstains;
 - sentence: the article's sentences, MiniLM cosine top 3, never abstains.
@@ -63,6 +64,13 @@ class Dataset:
     articles: list[Path]
     gold: list = field(default_factory=list)  # list[GoldRow]
     docs: list[str] = field(default_factory=list)  # article texts, in the order of `articles`
+
+    def article_of(self, row) -> Path | None:
+        """The article a gold row names, when it names one of ours: every system answers from it alone."""
+        if not row.document:
+            return None
+        path = (self.gold_path.parent / row.document).resolve()
+        return path if path in self.articles else None
 
 
 @dataclass
@@ -159,9 +167,13 @@ def run_ours(ds: Dataset, embedder, nlp, store_dir: Path, quiet: bool):
 
     t0 = time.perf_counter()
     answers, tick = [], Progress(len(ds.gold), f"ours/{ds.name}", enabled=not quiet)
+    ids: dict[Path, str] = {}
     for row in ds.gold:
+        path = ds.article_of(row)
+        if path is not None and path not in ids:
+            ids[path] = store.find_document(path)
         try:
-            answers.append(assistant.ask(row.question).to_json())
+            answers.append(assistant.ask(row.question, doc_id=ids.get(path)).to_json())
         except QuestionError:
             answers.append({"question": row.question, "abstained": True, "quotes": []})
         tick.step(1)
@@ -196,8 +208,10 @@ def run_naive(ds: Dataset, embedder, client, quiet: bool):
     questions = [r.question for r in ds.gold]
     qvecs = embedder.encode(questions, batch_size=64)
     answers, tick = [], Progress(len(questions), f"naive/{ds.name}", enabled=not quiet)
-    for q, v in zip(questions, qvecs):
+    for row, q, v in zip(ds.gold, questions, qvecs):
+        path = ds.article_of(row)
         res = col.query(query_embeddings=[v], n_results=min(TOP_K, len(chunks)),
+                        where={"document": str(path)} if path else None,
                         include=["documents", "metadatas", "distances"])
         quotes = tuple(Quote(text, "unknown", "author", m["document"], int(m["start"]), int(m["start"]) + len(text),
                              round(1.0 - float(d), 4))
@@ -229,7 +243,11 @@ def run_sentences(ds: Dataset, embedder, quiet: bool):
     qvecs = np.asarray(embedder.encode(questions, batch_size=64), dtype=np.float32)
     sims = qvecs @ matrix.T  # both sides are unit length, so this is the cosine
     answers, tick = [], Progress(len(questions), f"sentence/{ds.name}", enabled=not quiet)
-    for q, row in zip(questions, sims):
+    doc_of = np.array([s[1] for s in sents])
+    for gold_row, q, row in zip(ds.gold, questions, sims):
+        path = ds.article_of(gold_row)
+        if path is not None:
+            row = np.where(doc_of == str(path), row, -np.inf)
         top = np.argsort(-row, kind="stable")[:TOP_K]
         quotes = tuple(Quote(sents[i][0], sents[i][4], "author", sents[i][1], sents[i][2], sents[i][3],
                              round(float(row[i]), 4)) for i in top)
