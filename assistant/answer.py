@@ -88,6 +88,14 @@ _DATE = re.compile(r"\b(1[0-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April
                    r"century|decade|\d+(?:st|nd|rd|th) century|ago)\b", re.I)
 
 
+# Words of a question that name the kind of answer rather than its topic.
+TYPE_WORDS = {
+    "money": r"\b(?:money|cash|funds?|funding|amount|sum|cost|price|dollars?)\b",
+    "number": r"\b(?:number|amount|total|count|figure|percentage|percent|share)\b",
+    "date": r"\b(?:year|date|day|month|time|decade|century)\b",
+}
+
+
 def has_type(text: str, kind: str | None) -> bool:
     """Whether a passage contains something of the kind a question asks for."""
     if kind == "number":
@@ -146,11 +154,27 @@ class Assistant:
             header = self.store.header_units(doc_id, reading.metadata)
             if header:
                 return Answer(q, False, tuple(self._quote(u, 1.0) for u in header[:k]))
-        hits = self.retriever.search(reading.retrieval_text, doc_id=doc_id)
+        embedding = self.store.embedder.encode_one(reading.retrieval_text)
+        hits = self.retriever.search(reading.retrieval_text, embedding=embedding, doc_id=doc_id)
+        if reading.mode == "speaker":
+            hits += self._speaker_hits(reading.speaker, hits, embedding, doc_id)
         ranked = self.rank(reading, hits)
         if not ranked or not self.answerable(reading, ranked, doc_id):
             return Answer(q, True, (), ABSTAIN_MESSAGE)
         return Answer(q, False, tuple(self._quote(r.unit, r.score) for r in self.compose(reading, ranked, k)))
+
+    def _speaker_hits(self, speaker: str, hits: list[Hit], embedding, doc_id: str | None) -> list[Hit]:
+        """Every passage of the asked-about speaker that the search did not bring: they are the candidates."""
+        seen = {h.unit.id for h in hits}
+        out = []
+        for u in self.retriever.units:
+            if u.id in seen or (doc_id and u.doc_id != doc_id) or u.kind == "metadata":
+                continue
+            if self.speaker_match(speaker, u) >= self.gate.speaker_match:
+                v = self.store.vector(u.id)
+                dense = float(np.dot(embedding, v)) if v is not None else 0.0
+                out.append(Hit(u, 0.0, dense, 0.0))
+        return out
 
     # ------------------------------------------------------------------ ranking
 
@@ -186,7 +210,9 @@ class Assistant:
             sp = 0.0
             if reading.mode == "speaker":
                 sp = self.speaker_match(reading.speaker, u)
-                s += 0.3 * sp
+                # Their own words first, whatever else matches the topic; a bare "she said" carries none.
+                if sp >= self.gate.speaker_match:
+                    s += 0.5 if u.kind == "frame" else 1.0
             out.append(Ranked(u, s, h.dense, cov, sp))
         out.sort(key=lambda r: -r.score)
         return out
@@ -239,6 +265,9 @@ class Assistant:
         if kind in ("number", "money", "date") and not any(has_type(c.text, kind) for c in context):
             return False
         asked = reading.topic if reading.mode else reading.text
+        if kind in TYPE_WORDS and any(has_type(c.text, kind) for c in context):
+            # "How much money ...": an amount in the passage is the money; the word need not be there.
+            asked = re.sub(TYPE_WORDS[kind], " ", asked, flags=re.I)
         if top.dense >= g.certain_dense:
             return True
         if self.unsupported_share(asked, context, with_label=not reading.mode) >= g.max_unsupported:
@@ -248,12 +277,9 @@ class Assistant:
         return top.coverage >= g.min_coverage and top.score >= g.min_score
 
     def _speaker_present(self, speaker: str, doc_id: str | None) -> bool:
-        """Whether some unit in scope is attributed to the speaker, or the name at least occurs in the text."""
-        units = [u for u in self.retriever.units if not doc_id or u.doc_id == doc_id]
-        if any(self.speaker_match(speaker, u) >= self.gate.speaker_match for u in units):
-            return True
-        names = [t for t in tokenize(speaker) if t not in STOPWORDS]
-        return bool(names) and any(all(n in self.retriever.unit_tokens(u) for n in names) for u in units)
+        """Whether some unit in scope is attributed to the speaker: being named is not being quoted."""
+        return any(self.speaker_match(speaker, u) >= self.gate.speaker_match
+                   for u in self.retriever.units if not doc_id or u.doc_id == doc_id)
 
     def unsupported_share(self, question: str, context: list[Unit], with_label: bool = True) -> float:
         """The idf-weighted share of question terms that nothing in the passage or its neighbours supports.

@@ -73,8 +73,12 @@ class Reading:
 
     @property
     def retrieval_text(self) -> str:
-        """What to search for: a claim's words alone, so that its supposed speaker does not pull it aside."""
-        return self.topic if self.mode in ("claim", "who_said") and self.topic else self.text
+        """What to search for: what was said, without the name of who is supposed to have said it.
+
+        For a claim the name must not pull the search aside; for "What did X say about Y?" X's own words
+        rarely contain X's name, and X's passages join the candidates by their labels instead.
+        """
+        return self.topic if self.mode and self.topic else self.text
 
 
 def clean_question(question: str | None, max_chars: int = 2000) -> str:
