@@ -25,28 +25,56 @@ def build_app(reader, top_k: int = 3):
     import gradio as gr
 
     from assistant import web
-    from assistant.errors import QuestionError
+    from assistant.errors import AssistantError, QuestionError
 
     choices = reader.choices()
     with gr.Blocks(title="On the Record", analytics_enabled=False) as demo:
         turns = gr.State([])
         gr.HTML('<div class="otr-head"><h1>On the Record</h1><p>Answers come only as verbatim quotes from '
                 'the article, each with who said it and what kind of source that is.</p></div>')
-        with gr.Row(equal_height=False, elem_id="panes"):
-            with gr.Column(scale=3, min_width=340):
-                chat = gr.HTML(reader.transcript([]), elem_id="transcript")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask-tab", elem_id="ask-tab"):
+                with gr.Row(equal_height=False, elem_id="panes"):
+                    with gr.Column(scale=3, min_width=340):
+                        chat = gr.HTML(reader.transcript([]), elem_id="transcript")
+                        with gr.Row():
+                            question = gr.Textbox(label="Your question", max_lines=4, scale=5, elem_id="question",
+                                                  placeholder="Who said …? What did … say about …?", autofocus=True)
+                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                        gr.Examples(examples=[[q] for q in reader.examples()], inputs=[question], label="Try")
+                        with gr.Accordion("Settings", open=False):
+                            k = gr.Slider(1, 10, value=top_k, step=1, label="Quotes per answer (top-k)",
+                                          elem_id="top-k")
+                            doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="", label="Article",
+                                              visible=len(choices) > 1, elem_id="document")
+                    with gr.Column(scale=2, min_width=340):
+                        pane = gr.HTML(reader.pane([]), elem_id="article-pane")
+                        gr.HTML(web.legend(), elem_id="legend")
+
+            with gr.Tab("Check a quote", id="check-tab", elem_id="check-tab"):
+                gr.HTML("<p>Is a quote real, and whose is it? Paste the words (at least three) and, if you "
+                        "like, who they are attributed to.</p>")
+                claim = gr.Textbox(label="Claimed quote", lines=3, max_lines=8, elem_id="claim")
                 with gr.Row():
-                    question = gr.Textbox(label="Your question", placeholder="Who said …? What did … say about …?",
-                                          max_lines=4, scale=5, elem_id="question", autofocus=True)
-                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                gr.Examples(examples=[[q] for q in reader.examples()], inputs=[question], label="Try")
-                with gr.Accordion("Settings", open=False):
-                    k = gr.Slider(1, 10, value=top_k, step=1, label="Quotes per answer (top-k)", elem_id="top-k")
-                    doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="", label="Article",
-                                      visible=len(choices) > 1, elem_id="document")
-            with gr.Column(scale=2, min_width=340):
-                pane = gr.HTML(reader.pane([]), elem_id="article-pane")
-                gr.HTML(web.legend(), elem_id="legend")
+                    who = gr.Textbox(label="Attributed to (optional)", placeholder="a surname is enough",
+                                     scale=3, elem_id="claimed-speaker")
+                    check_doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="", label="Article",
+                                            visible=len(choices) > 1, scale=2, elem_id="check-document")
+                check = gr.Button("Check", variant="primary", elem_id="check")
+                verdict = gr.HTML(elem_id="verdict")
+
+            with gr.Tab("Sources", id="sources-tab", elem_id="sources-tab"):
+                first = choices[0][1] if choices else ""
+                src_doc = gr.Dropdown(choices=choices, value=first, label="Article", visible=len(choices) > 1,
+                                      elem_id="sources-document")
+                summary, rows, counts = sources_view(reader, first)
+                audit_summary = gr.HTML(summary, elem_id="audit-summary")
+                table = gr.Dataframe(value=rows, headers=web.SOURCE_COLUMNS, interactive=False, wrap=True,
+                                     column_widths=["30%", "13%", "7%", "8%", "30%", "12%"],
+                                     elem_id="sources-table", label="Sources")
+                chart = gr.BarPlot(counts, x="source type", y="passages", color="source type",
+                                   color_map={t: fg for t, (_bg, fg) in web.COLOURS.items()},
+                                   title="Attributed passages by source type", sort=None, elem_id="sources-chart")
 
         def on_ask(q: str, history: list, top: float, document: str):
             history = reader.turn(q, history, int(top), document or None)
@@ -59,22 +87,60 @@ def build_app(reader, top_k: int = 3):
             trigger(on_ask, [question, turns, k, doc], [chat, pane, turns, question], api_visibility="private")
         doc.change(on_document, [doc, turns], [pane], api_visibility="private")
 
+        def on_check(text: str, speaker: str, document: str) -> str:
+            try:
+                return web.verdict_html(reader.check(text, speaker or None, document or None))
+            except QuestionError as exc:
+                return f'<div class="otr-error" role="alert">Please give the quote again: {web.html.escape(str(exc))}.</div>'
+
+        check.click(on_check, [claim, who, check_doc], [verdict], api_visibility="private")
+        claim.submit(on_check, [claim, who, check_doc], [verdict], api_visibility="private")
+        src_doc.change(lambda d: sources_view(reader, d), [src_doc], [audit_summary, table, chart],
+                       api_visibility="private")
+
         def api_ask(question: str, top_k: int = 3, document: str = "") -> dict:
             """Answer one question: the same JSON object as `python -m assistant ask --json`."""
             try:
                 doc_id = reader.assistant.store.find_document(document) if document else None
                 return reader.ask(question, int(top_k), doc_id).to_json()
-            except QuestionError as exc:
+            except AssistantError as exc:  # a bad question, an unknown document: a message, not a trace
                 raise gr.Error(str(exc)) from exc
-            except Exception as exc:  # a StoreError for an unknown document, say: a message, not a trace
-                from assistant.errors import AssistantError
-
-                if isinstance(exc, AssistantError):
-                    raise gr.Error(str(exc)) from exc
-                raise
 
         gr.api(api_ask, api_name="ask")
+
+        def api_check(claim: str, speaker: str = "", document: str = "") -> dict:
+            """Check a claimed quote: the same JSON object as `python -m assistant check --json`."""
+            try:
+                doc_id = reader.assistant.store.find_document(document) if document else None
+                return reader.check(claim, speaker or None, doc_id).to_json()
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        def api_sources(document: str = "") -> list:
+            """The source audit of one article, or of each: as `python -m assistant sources --json`."""
+            try:
+                doc_id = reader.assistant.store.find_document(document) if document else None
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            return [a.to_json() for a in reader.audits(doc_id)]
+
+        gr.api(api_check, api_name="check")
+        gr.api(api_sources, api_name="sources")
     return demo
+
+
+def sources_view(reader, doc_id: str):
+    """The audit of one article as (summary HTML, table rows, chart data)."""
+    import pandas as pd
+
+    from assistant import web
+
+    audits = reader.audits(doc_id or None)[:1]
+    if not audits:
+        return "<p>No article is indexed.</p>", [], pd.DataFrame({"source type": [], "passages": []})
+    a = audits[0]
+    counts = pd.DataFrame({"source type": list(a.by_type), "passages": list(a.by_type.values())})
+    return web.audit_summary(a), web.audit_rows(a), counts
 
 
 def launch_options() -> dict:

@@ -40,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("files", nargs="+", type=Path)
     sp.add_argument("--json", action="store_true")
 
+    sp = sub.add_parser("check", help="check a claimed quote: verified, misattributed, paraphrased or not found")
+    sp.add_argument("claim", help="the quoted words, at least three")
+    sp.add_argument("--speaker", help="who the quote is attributed to (a surname is enough)")
+    sp.add_argument("--document", help="check only this indexed article (its path, file name or id)")
+    store_opts(sp)
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("sources", help="audit an article's sources: who is quoted, how, and how often")
+    sp.add_argument("document", nargs="?", help="an indexed article (path, file name or id); default: all")
+    store_opts(sp)
+    sp.add_argument("--json", action="store_true", help="one JSON object per article")
+
     sp = sub.add_parser("eval", help="score answers against a gold JSON Lines file")
     sp.add_argument("gold", type=Path)
     store_opts(sp)
@@ -55,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings().with_(store_dir=getattr(args, "store", None))
     try:
-        return {"index": _index, "ask": _ask, "quotes": _quotes, "eval": _eval}[args.command](args, settings)
+        commands = {"index": _index, "ask": _ask, "quotes": _quotes, "check": _check, "sources": _sources,
+                    "eval": _eval}
+        return commands[args.command](args, settings)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -154,6 +168,73 @@ def _quotes(args, settings: Settings) -> int:
                     print(f"{a.speaker} ({a.source_type}) — {a.cue}\n  “{rec['text']}”\n"
                           f"  {Path(article.path).name} [{s}:{e}]\n")
     return status
+
+
+def _check(args, settings: Settings) -> int:
+    from assistant.check import Checker
+
+    assistant = open_assistant(settings)
+    doc_id = assistant.store.find_document(args.document) if args.document else None
+    v = Checker(assistant.store, assistant.retriever).check(args.claim, args.speaker, doc_id)
+    if args.json:
+        print(json.dumps(v.to_json(), ensure_ascii=False))
+    else:
+        print(format_verdict(v))
+    return 0
+
+
+def format_verdict(v) -> str:
+    """A verdict for people: what was claimed, what the article says, and who it gives the words to."""
+    said = f" by {v.claimed_speaker}" if v.claimed_speaker else ""
+    lines = [f"Claim{said}: “{v.claim.strip()}”", f"Verdict: {v.verdict.upper()}"]
+    p = v.passage
+    if v.verdict == "verified":
+        lines.append(f"The article has these words verbatim, from {p.speaker} ({p.source_type}).")
+    elif v.verdict == "misattributed":
+        lines.append(f"The article has these words verbatim, but gives them to {p.speaker} ({p.source_type}),"
+                     f" not {v.claimed_speaker}.")
+    elif v.verdict == "paraphrased":
+        lines.append(f"Not verbatim. The closest passage ({v.similarity:.0%} similar), from {p.speaker} "
+                     f"({p.source_type}):")
+        lines.append(f"  “{p.text}”")
+        lines.append("Differences ([-claim only-] {+article only+}):")
+        lines.append("  " + " ".join(w if op == "=" else f"[-{w}-]" if op == "-" else f"{{+{w}+}}"
+                                     for op, w in v.diff))
+    else:
+        lines.append("Nothing in the indexed articles is close to these words.")
+    if p:
+        lines.append(f"  {Path(p.document).name} [{p.start}:{p.end}]")
+    return "\n".join(lines)
+
+
+def _sources(args, settings: Settings) -> int:
+    from assistant.audit import audit
+
+    assistant = open_assistant(settings)
+    docs = [assistant.store.find_document(args.document)] if args.document else sorted(
+        assistant.store.documents(), key=lambda d: assistant.store.documents()[d]["path"])
+    for d in docs:
+        a = audit([u for u in assistant.retriever.units if u.doc_id == d])
+        print(json.dumps(a.to_json(), ensure_ascii=False) if args.json else format_audit(a))
+    return 0
+
+
+def format_audit(a) -> str:
+    """The audit as a table of sources and a summary."""
+    lines = [f"{a.title}  ({Path(a.document).name})", ""]
+    lines.append(f"{'source':<48} {'type':<17} {'named':<6} {'n':>3}  how the words reached the article")
+    for s in a.sources:
+        name = s.speaker if len(s.speaker) <= 48 else s.speaker[:47] + "…"
+        where = ", ".join(f"¶{p}" for p in dict.fromkeys(p for p, _s, _e in s.passages))
+        lines.append(f"{name:<48} {s.source_type:<17} {'yes' if s.named else 'no':<6} {len(s.passages):>3}  "
+                     f"{'; '.join(s.cues)}  [{where}]")
+    if not a.sources:
+        lines.append("(no quoted or reported sources)")
+    lines += ["", f"sentences: {a.sentences}; the author's own: {a.sentences - a.attributed_sentences} "
+                  f"({a.author_share:.0%}); attributed to someone: {a.attributed_sentences} ({a.attributed_share:.0%})",
+              f"anonymous passages: {a.anonymous_passages}",
+              "attributed passages by type: " + (", ".join(f"{t} {n}" for t, n in a.by_type.items() if n) or "none")]
+    return "\n".join(lines) + "\n"
 
 
 def _eval(args, settings: Settings) -> int:

@@ -185,6 +185,8 @@ CSS = """
 .otr-p { margin: .7em 0; } .otr-pn { color: #9ca3af; font-size: .75em; margin-right: .5em; user-select: none; }
 .otr-seg.hl { outline: 2px solid #f59e0b; background: #fde68a !important; color: #111827 !important; }
 .otr-legend ul { list-style: none; padding: 0; margin: .3em 0; } .otr-legend li { margin: .2em 0; }
+.otr-verdict-head { font-size: 1.1em; margin-bottom: .3em; } .otr-claim { margin: .2em 0 .5em; }
+.otr-diff del { background: #fee2e2; color: #7f1d1d; } .otr-diff ins { background: #dcfce7; color: #14532d; text-decoration: underline; }
 @media (max-width: 700px) { .otr-pane { max-height: none; } }
 """ + "".join(f".{slug(t)} {{ background: {bg}; color: {fg}; }}\n" for t, (bg, fg) in COLOURS.items())
 
@@ -324,6 +326,22 @@ class Reader:
                     'index it again to show it here.</div>')
         return pane(docs, active, highlight)
 
+    def check(self, claim: str, speaker: str | None = None, doc_id: str | None = None):
+        """A check's Verdict (QuestionError for an empty or too short claim)."""
+        from assistant.check import Checker
+
+        with self._lock:
+            if getattr(self, "_checker", None) is None:
+                self._checker = Checker(self.assistant.store, self.assistant.retriever)
+            return self._checker.check(claim, speaker, doc_id)
+
+    def audits(self, doc_id: str | None = None) -> list:
+        """The source audit of one document, or of each."""
+        from assistant.audit import audit
+
+        ids = [doc_id] if doc_id else sorted(self.docs, key=lambda d: self.docs[d]["path"])
+        return [audit(self.units(d)) for d in ids if d in self.docs]
+
     def examples(self, doc_id: str | None = None) -> list[str]:
         """Questions that show the range, made from the article itself: a who-said, a number, one it cannot answer."""
         import re
@@ -343,3 +361,53 @@ class Reader:
                 break
         out.append("What is the recipe for apple pie?")
         return out
+
+
+def verdict_html(v) -> str:
+    """A check's verdict: the claim, the article's words (with a word diff for a paraphrase) and their speaker."""
+    colours = {"verified": "#166534", "misattributed": "#9a3412", "paraphrased": "#1e40af", "not found": "#374151"}
+    said = f" — claimed for {_e(v.claimed_speaker)}" if v.claimed_speaker else ""
+    out = [f'<div class="otr-verdict"><div class="otr-verdict-head" style="color:{colours[v.verdict]}">'
+           f'<strong class="otr-verdict-word">{_e(v.verdict.upper())}</strong>{said}</div>',
+           f'<div class="otr-claim">Claim: “{_e(v.claim.strip())}”</div>']
+    p = v.passage
+    if v.verdict == "verified":
+        out.append(f"<p>The article has these words verbatim, from <strong>{_e(p.speaker)}</strong> "
+                   f"{badge(p.source_type)}.</p>")
+    elif v.verdict == "misattributed":
+        out.append(f"<p>The article has these words verbatim, but gives them to <strong class=\"otr-true-speaker\">"
+                   f"{_e(p.speaker)}</strong> {badge(p.source_type)}, not to {_e(v.claimed_speaker or '')}.</p>")
+    elif v.verdict == "paraphrased":
+        diff = " ".join(f"<span>{_e(w)}</span>" if op == "=" else f"<del>{_e(w)}</del>" if op == "-" else
+                        f"<ins>{_e(w)}</ins>" for op, w in v.diff)
+        out.append(f"<p>Not verbatim. The closest passage ({v.similarity:.0%} similar), from "
+                   f"<strong>{_e(p.speaker)}</strong> {badge(p.source_type)}:</p>"
+                   f'<blockquote class="otr-quote otr-article-words">{_e(p.text)}</blockquote>'
+                   f'<div class="otr-diff" aria-label="Word differences: struck out only in the claim, '
+                   f'underlined only in the article">{diff}</div>')
+    else:
+        out.append("<p>Nothing in the indexed articles is close to these words.</p>")
+    if p and v.verdict != "paraphrased":
+        out.append(f'<blockquote class="otr-quote otr-article-words">{_e(p.text)}</blockquote>')
+    if p:
+        out.append(f'<div class="otr-where">{_e(Path(p.document).name)} [{p.start}:{p.end}]</div>')
+    return "".join(out) + "</div>"
+
+
+SOURCE_COLUMNS = ["source", "type", "named", "passages", "how the words reached the article", "paragraphs"]
+
+
+def audit_rows(a) -> list[list]:
+    return [[s.speaker, s.source_type, "yes" if s.named else "no", len(s.passages), "; ".join(s.cues),
+             ", ".join(str(p) for p in dict.fromkeys(p for p, _s, _e in s.passages))] for s in a.sources]
+
+
+def audit_summary(a) -> str:
+    author = a.sentences - a.attributed_sentences
+    return (f'<div class="otr-audit"><strong>{_e(a.title)}</strong><ul>'
+            f"<li>{a.sentences} sentences: {author} the author's own narration and opinion "
+            f"({a.author_share:.0%}), {a.attributed_sentences} attributed to someone ({a.attributed_share:.0%})</li>"
+            f"<li>{a.anonymous_passages} anonymous passage{'s' if a.anonymous_passages != 1 else ''}</li>"
+            f"<li>{len(a.sources)} source{'s' if len(a.sources) != 1 else ''}, "
+            f"{sum(a.by_type.values())} attributed passages: "
+            + ", ".join(f"{n} {_e(t)}" for t, n in a.by_type.items() if n) + "</li></ul></div>")

@@ -1,0 +1,247 @@
+"""Check a claimed quote against the indexed articles: verified, misattributed, paraphrased or not found."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import QuestionError
+from assistant.retrieval import STOPWORDS, HybridRetriever, tokenize
+from assistant.store import Store
+from assistant.units import Unit
+
+VERDICTS = ("verified", "misattributed", "paraphrased", "not found")
+_QUOTE_MARKS = "\"'“”‘’„‟‚‛«»‹›`´"
+_DASHES = "‐‑‒–—―"
+# Words whose change flips a claim's meaning; a passage that differs in one is never "verified" anyway
+# (it is not verbatim), and the diff shows the change.
+_SPOKEN = ("quote", "partial", "reported", "frame")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Where the article has the words: verbatim text with its offsets and its attribution."""
+
+    text: str
+    speaker: str
+    source_type: str
+    document: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "speaker": self.speaker, "source_type": self.source_type,
+                "document": self.document, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to "did this person say these words?"."""
+
+    verdict: str
+    claim: str
+    claimed_speaker: str | None
+    passage: Passage | None
+    similarity: float
+    diff: tuple[tuple[str, str], ...] = ()  # ("=", words) both, ("-", words) claim only, ("+", words) article only
+
+    def to_json(self) -> dict:
+        return {"verdict": self.verdict, "claim": self.claim, "claimed_speaker": self.claimed_speaker,
+                "passage": self.passage.to_json() if self.passage else None,
+                "similarity": round(self.similarity, 4), "diff": [list(d) for d in self.diff]}
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """Text folded for matching (case, quote marks, dashes, whitespace), with each character's source offset."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _QUOTE_MARKS:
+            continue
+        if ch in _DASHES:
+            ch = "-"
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs"):
+            if out and out[-1] == " ":
+                continue
+            ch = " "
+        out.append(ch.lower())
+        where.append(i)
+    return "".join(out), where
+
+
+def _fold_claim(claim: str) -> str:
+    folded, _ = normalise(claim)
+    # Trailing (and leading) punctuation is how the claim was cut, not what was said.
+    return re.sub(r"^[\s\W_]+|[\s\W_]+$", "", folded)
+
+
+def speaker_matches(claimed: str, label: str) -> bool:
+    """A surname or the full label both count; someone quoted second-hand ("X (quoted by Y)") is X, not Y."""
+    head = re.split(r"\s*\(quoted by\b", label, maxsplit=1)[0]
+    have = set(tokenize(head))
+    want = [t for t in tokenize(claimed) if t not in STOPWORDS]
+    if not want:
+        return False
+    if all(t in have for t in want):
+        return True
+    # "Jane Doe" claimed against a label that only gives "Doe, the mayor": the surname decides.
+    return want[-1] in have and len(want[-1]) > 2
+
+
+def word_diff(claim: str, passage: str) -> tuple[tuple[str, str], ...]:
+    """Word-level differences between the claim and the article's words."""
+    a, b = claim.split(), passage.split()
+    key = lambda w: re.sub(r"[^\w%$.,]", "", w.lower()).strip(".,")  # noqa: E731 - a local key
+    sm = difflib.SequenceMatcher(a=[key(w) for w in a], b=[key(w) for w in b], autojunk=False)
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            out.append(("=", " ".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            out.append(("-", " ".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("+", " ".join(b[j1:j2])))
+    return tuple(out)
+
+
+class Checker:
+    """Checks claimed quotes against every indexed article (or one)."""
+
+    def __init__(self, store: Store, retriever: HybridRetriever | None = None, min_words: int = 3,
+                 paraphrase_ratio: float = 0.75, paraphrase_similarity: float = 0.8):
+        self.store = store
+        self.retriever = retriever or HybridRetriever(store)
+        self.min_words = min_words
+        self.paraphrase_ratio = paraphrase_ratio
+        self.paraphrase_similarity = paraphrase_similarity
+        self._texts: dict[str, tuple[str, str, list[int]]] = {}  # doc_id -> (text, folded, offsets)
+
+    def _doc(self, doc_id: str) -> tuple[str, str, list[int]] | None:
+        if doc_id not in self._texts:
+            info = self.store.documents().get(doc_id)
+            if info is None:
+                return None
+            try:
+                text = Path(info["path"]).read_text(encoding="utf-8")
+            except OSError:
+                return None
+            self._texts[doc_id] = (text, *normalise(text))
+        return self._texts[doc_id]
+
+    def _units(self, doc_id: str) -> list[Unit]:
+        return [u for u in self.retriever.units if u.doc_id == doc_id]
+
+    def attribution(self, doc_id: str, start: int, end: int) -> Unit | None:
+        """The unit that says most of [start, end): spoken units first, then narration."""
+        best, best_key = None, None
+        for u in self._units(doc_id):
+            ov = min(u.end, end) - max(u.start, start)
+            if ov <= 0 or u.kind == "metadata":
+                continue
+            key = (u.kind in _SPOKEN and u.kind != "frame", ov)
+            if best_key is None or key > best_key:
+                best, best_key = u, key
+        return best
+
+    def check(self, claim: str, speaker: str | None = None, doc_id: str | None = None) -> Verdict:
+        """The verdict on a claimed quote, with the article's words and who the article gives them to."""
+        if claim is None or not claim.strip():
+            raise QuestionError("the claimed quote is empty")
+        if len(claim) > 5000:
+            raise QuestionError(f"the claimed quote is {len(claim):,} characters long; the limit is 5,000")
+        speaker = (speaker or "").strip() or None
+        folded = _fold_claim(claim)
+        if len(folded.split()) < self.min_words:
+            raise QuestionError(f"give at least {self.min_words} words of the quote to check")
+        docs = [doc_id] if doc_id else sorted(self.store.documents())
+        found: list[Passage] = []
+        for d in docs:
+            doc = self._doc(d)
+            if doc is None:
+                continue
+            text, norm, where = doc
+            i = norm.find(folded)
+            while i != -1:
+                s, e = where[i], where[i + len(folded) - 1] + 1
+                found.append(self._passage(d, text, s, e))
+                i = norm.find(folded, i + 1)
+        if found:
+            if speaker is None:
+                return Verdict("verified", claim, None, found[0], 1.0)
+            for p in found:
+                if speaker_matches(speaker, p.speaker):
+                    return Verdict("verified", claim, speaker, p, 1.0)
+            return Verdict("misattributed", claim, speaker, found[0], 1.0)
+        return self._closest(claim, folded, speaker, docs)
+
+    def _passage(self, doc_id: str, text: str, s: int, e: int) -> Passage:
+        u = self.attribution(doc_id, s, e)
+        info = self.store.documents()[doc_id]
+        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else "author", info["path"], s, e)
+
+    def _closest(self, claim: str, folded: str, speaker: str | None, docs: list[str]) -> Verdict:
+        """The nearest passage by characters (rapidfuzz) or meaning (MiniLM), if it is near enough."""
+        from rapidfuzz import fuzz
+
+        best = (0.0, None, 0, 0)  # (similarity, doc_id, start, end)
+        for d in docs:
+            doc = self._doc(d)
+            if doc is None:
+                continue
+            text, norm, where = doc
+            # Paragraph by paragraph keeps the alignment local; a window of two covers a claim that crosses.
+            paras = [m.span() for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text)]
+            spans = paras + [(a[0], b[1]) for a, b in zip(paras, paras[1:])]
+            for ps, pe in spans:
+                lo = _index_at(where, ps)
+                hi = _index_at(where, pe)
+                seg = norm[lo:hi]
+                if not seg:
+                    continue
+                al = fuzz.partial_ratio_alignment(folded, seg, score_cutoff=best[0] * 100)
+                if al is None or al.score / 100 <= best[0]:
+                    continue
+                s = where[lo + al.dest_start]
+                e = where[min(lo + al.dest_end, len(where)) - 1] + 1
+                best = (al.score / 100, d, *_words(text, s, e))
+        sim, d, s, e = best
+        semantic = self._nearest_unit(claim, docs)
+        if semantic and (d is None or semantic[0] > sim and sim < self.paraphrase_ratio):
+            sim_sem, unit = semantic
+            if sim_sem >= self.paraphrase_similarity:
+                sim, d, s, e = sim_sem, unit.doc_id, unit.start, unit.end
+        if d is None or sim < min(self.paraphrase_ratio, self.paraphrase_similarity):
+            return Verdict("not found", claim, speaker, None, sim)
+        text = self._doc(d)[0]
+        p = self._passage(d, text, s, e)
+        return Verdict("paraphrased", claim, speaker, p, sim, word_diff(claim, p.text))
+
+    def _nearest_unit(self, claim: str, docs: list[str]) -> tuple[float, Unit] | None:
+        v = self.store.embedder.encode_one(claim)
+        where = {"doc_id": docs[0]} if len(docs) == 1 else None
+        hits = [h for h in self.store.query(v, 5, where=where) if h.unit.kind != "metadata"]
+        return (hits[0].similarity, hits[0].unit) if hits else None
+
+
+def _index_at(where: list[int], offset: int) -> int:
+    """The first folded index whose source offset is at or after `offset`."""
+    import bisect
+
+    return bisect.bisect_left(where, offset)
+
+
+def _words(text: str, s: int, e: int) -> tuple[int, int]:
+    """Widen [s, e) to whole words, then trim spaces and quote marks at the edges."""
+    while s > 0 and text[s - 1].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum():
+        e += 1
+    while s < e and (text[s].isspace() or text[s] in _QUOTE_MARKS):
+        s += 1
+    while e > s and (text[e - 1].isspace() or text[e - 1] in _QUOTE_MARKS):
+        e -= 1
+    return s, e
