@@ -13,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 log = logging.getLogger("assistant.app")
@@ -181,10 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assistant = open_assistant(settings, progress=True)
         reader = Reader(assistant)
-        assistant.ask("warm up")  # loads the model, the units and BM25 before the first reader arrives
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # The model loads while gradio imports and the page is built; the first question waits for it if need be.
+    threading.Thread(target=reader.warm, name="warm-up", daemon=True).start()
     demo = build_app(reader, settings.top_k)
     print(f"On the Record: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     try:

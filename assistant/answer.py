@@ -182,7 +182,8 @@ class Assistant:
         """Re-rank candidates by dense similarity, term coverage, answer type and the speaker asked about."""
         reading = question if isinstance(question, Reading) else read_question(question)
         topic = reading.topic if reading.mode else reading.text
-        terms = content_terms(topic) or content_terms(reading.text)
+        # "What did X say?" has no topic: X's name is not one, or the bare "X said." would win on it.
+        terms = content_terms(topic) if reading.mode else content_terms(topic) or content_terms(reading.text)
         bm = self.retriever.bm25
         weights = {t: bm.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
@@ -191,6 +192,8 @@ class Assistant:
         # A generic question may name a source ("Who is X?"): the label counts. A question about what
         # someone said matches the speaker separately, and a claim is checked on the words alone.
         with_label = not reading.mode
+        if soft_terms:  # every candidate's new words in one batch, not one encode per passage
+            self._word_vectors([w for h in hits for w in self._words_of(h.unit)])
         out = []
         for h in hits:
             u = h.unit
@@ -211,8 +214,8 @@ class Assistant:
             if reading.mode == "speaker":
                 sp = self.speaker_match(reading.speaker, u)
                 # Their own words first, whatever else matches the topic; a bare "she said" carries none.
-                if sp >= self.gate.speaker_match:
-                    s += 0.5 if u.kind == "frame" else 1.0
+                if sp >= self.gate.speaker_match and u.kind != "frame":
+                    s += 1.0
             out.append(Ranked(u, s, h.dense, cov, sp))
         out.sort(key=lambda r: -r.score)
         return out
@@ -236,9 +239,7 @@ class Assistant:
         """How well the unit's words cover the question's, by word embedding: "rescued" is near "freed"."""
         if not terms:
             return 0.0
-        words = self._unit_words.get(u.id)
-        if words is None:
-            words = self._unit_words[u.id] = sorted({w for w, _ in _raw_terms(u.text)})
+        words = self._words_of(u)
         if not words:
             return 0.0
         vecs = self._word_vectors(words)
@@ -247,6 +248,19 @@ class Assistant:
         best = (q @ m.T).max(axis=1)
         wts = np.array([w for _, w in terms])
         return float((best * wts).sum() / (wts.sum() or 1.0))
+
+    def _words_of(self, u: Unit) -> list[str]:
+        words = self._unit_words.get(u.id)
+        if words is None:
+            words = self._unit_words[u.id] = sorted({w for w, _ in _raw_terms(u.text)})
+        return words
+
+    def warm(self, max_words: int = 20000) -> None:
+        """Load what the first question would: the model, the units, BM25 and the articles' word vectors."""
+        self.store.embedder.encode_one("warm up")
+        words = sorted({w for u in self.retriever.units for w in self._words_of(u)})
+        if len(words) <= max_words:
+            self._word_vectors(words)
 
     # ------------------------------------------------------------------ the gate
 
@@ -258,6 +272,9 @@ class Assistant:
         if reading.presumes_speaker and not self._speaker_present(reading.speaker, doc_id):
             # Nobody of that name speaks in the article: whatever else it says, it does not quote them.
             return False
+        if reading.mode == "speaker" and not content_terms(reading.topic):
+            # "What did X say?" asks for nothing but X's words: any passage of theirs answers it.
+            return top.speaker >= g.speaker_match and u.kind != "frame"
         if top.dense < g.min_dense:
             return False
         context = [u] + self.retriever.neighbours(u)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -125,6 +126,7 @@ class HybridRetriever:
         self._bm25: BM25 | None = None
         self._units: list[Unit] | None = None
         self._tokens: dict[str, set[str]] = {}
+        self._loading = threading.Lock()
 
     def refresh(self) -> None:
         """Forget cached units, after the store changed."""
@@ -135,12 +137,16 @@ class HybridRetriever:
     @property
     def units(self) -> list[Unit]:
         if self._units is None:
-            self._units = self.store.all_units()
-            self._by_sentence: dict[tuple[str, int], list[Unit]] = {}
-            for u in self._units:
-                if u.sentence:
-                    self._by_sentence.setdefault((u.doc_id, u.sentence), []).append(u)
-            self._bm25 = BM25([tokenize(u.text + " " + _speaker_terms(u)) for u in self._units])
+            with self._loading:  # a warm-up thread and the first question may both get here
+                if self._units is None:
+                    units = self.store.all_units()
+                    by_sentence: dict[tuple[str, int], list[Unit]] = {}
+                    for u in units:
+                        if u.sentence:
+                            by_sentence.setdefault((u.doc_id, u.sentence), []).append(u)
+                    self._by_sentence = by_sentence
+                    self._bm25 = BM25([tokenize(u.text + " " + _speaker_terms(u)) for u in units])
+                    self._units = units
         return self._units
 
     @property

@@ -273,6 +273,11 @@ class Reader:
     def units(self, doc_id: str | None) -> list[Unit]:
         return [u for u in self.assistant.retriever.units if doc_id is None or u.doc_id == doc_id]
 
+    def warm(self) -> None:
+        """Load the model and caches; a question asked meanwhile waits for it, then answers at full speed."""
+        with self._lock:
+            self.assistant.warm()
+
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         with self._lock:
             return self.assistant.ask(question, top_k=top_k, doc_id=doc_id or None)
