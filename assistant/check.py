@@ -166,8 +166,9 @@ class Checker:
             text, norm, where = doc
             i = norm.find(folded)
             while i != -1:
-                s, e = where[i], where[i + len(folded) - 1] + 1
-                found.append(self._passage(d, text, s, e))
+                if _whole(norm, i, i + len(folded)):
+                    s, e = where[i], where[i + len(folded) - 1] + 1
+                    found.append(self._passage(d, text, s, e))
                 i = norm.find(folded, i + 1)
         if found:
             if speaker is None:
@@ -225,6 +226,21 @@ class Checker:
         where = {"doc_id": docs[0]} if len(docs) == 1 else None
         hits = [h for h in self.store.query(v, 5, where=where) if h.unit.kind != "metadata"]
         return (hits[0].similarity, hits[0].unit) if hits else None
+
+
+def _whole(norm: str, i: int, j: int) -> bool:
+    """Whether norm[i:j] starts and ends on word boundaries: "will not" is not in "will notify", and "194"
+    is not in "1,194" nor "4" in "4.2"."""
+    if i > 0 and norm[i].isalnum():
+        before = norm[i - 1]
+        if before.isalnum() or (norm[i].isdigit() and before in ".," and i > 1 and norm[i - 2].isdigit()):
+            return False
+    if j < len(norm) and norm[j - 1].isalnum():
+        after = norm[j]
+        if after.isalnum() or (norm[j - 1].isdigit() and after in ".," and j + 1 < len(norm)
+                               and norm[j + 1].isdigit()):
+            return False
+    return True
 
 
 def _index_at(where: list[int], offset: int) -> int:
