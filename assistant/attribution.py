@@ -269,10 +269,17 @@ class Attributor:
         self.doc = _Doc(article, nlp or load_nlp())
         self.speakers: list[tuple[int, str, str, object]] = []  # (position, label, type, head token)
         self.persons: list[tuple[int, str]] = []  # (position, PERSON entity text)
+        # Named subjects of speech verbs anywhere ("Ortiz said the plan ..."), so that a pronoun can find
+        # its speaker before the pass that attributes that sentence has run.
+        self.sayers: list[tuple[int, int, object]] = []  # (position, paragraph index, subject token)
         for pi, (p, d) in enumerate(self.doc.docs):
             for ent in d.ents:
                 if ent.label_ == "PERSON":
                     self.persons.append((p.start + ent.start_char, _clean(ent.text)))
+            for t in d:
+                if (t.dep_ == "nsubj" and t.head.lemma_.lower() in SPEECH_VERBS and t.pos_ == "PROPN"
+                        and t.tag_ != "NNPS" and t.ent_type_ in ("PERSON", "")):
+                    self.sayers.append((p.start + t.idx, pi, t))
 
     # ---------------------------------------------------------------- public
 
@@ -647,19 +654,30 @@ class Attributor:
                             if t.dep_ in ("nsubj", "nsubjpass") and t.ent_type_ == "PERSON":
                                 return self._speaker_of(pi, t)
                     break
-        for p, label, stype, head in reversed(self.speakers):
+        person = not plural and low != "it"
+        sayer = None
+        if person:
+            # Only within the pronoun's own paragraph: "Ortiz said the plan ... “...,” she said."
+            para = next((i for i, (p, _d) in enumerate(self.doc.docs) if p.start <= pos < p.end), None)
+            sayer = next(((sp, spi, t) for sp, spi, t in reversed(self.sayers)
+                          if sp < pos and spi == para and not self._in_any_quote(spi, t)), None)
+        for p, label, stype, head in sorted(self.speakers, key=lambda x: -x[0]):
             if p >= pos or stype == "author":
                 continue
             if pos - p > 3000:
                 break
+            if sayer is not None and sayer[0] > p:
+                break  # someone named said something after this speaker spoke: the pronoun is theirs
             is_plural = head is not None and head.tag_ in ("NNS", "NNPS")
             is_org = head is not None and self._entity_label(head) in ("ORG", "GPE", "NORP")
             if plural and (is_plural or is_org):
                 return label, stype
             if low == "it" and (is_org or stype == "official report"):
                 return label, stype
-            if not plural and low != "it" and not is_plural and not is_org:
+            if person and not is_plural and not is_org:
                 return label, stype
+        if sayer is not None:
+            return self._speaker_of(sayer[1], sayer[2])
         if low in HUMAN_PRONOUNS:
             prior = [(p, n) for p, n in self.persons if p < pos and pos - p < 1500]
             if prior:

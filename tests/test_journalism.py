@@ -475,8 +475,6 @@ def test_own_document_scope(own, own_checker):
 
 
 # Pronoun resolution inside a paragraph that starts with the other speaker's reported speech.
-@xfail("attribution bug: 'Ortiz said ... “Residents told us ...,” she said.' gives the quote to Samuel Brandt "
-       "(the previous paragraph's speaker), so the check calls Ortiz's words misattributed")
 def test_own_pronoun_after_reported_speech_is_verified(own_checker):
     v = own_checker.check("Residents told us they wanted a safe way to cross the river", speaker="Ortiz")
     assert v.verdict == "verified", shown(v)
