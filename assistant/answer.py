@@ -255,12 +255,18 @@ class Assistant:
             words = self._unit_words[u.id] = sorted({w for w, _ in _raw_terms(u.text)})
         return words
 
-    def warm(self, max_words: int = 20000) -> None:
-        """Load what the first question would: the model, the units, BM25 and the articles' word vectors."""
+    def warm(self) -> None:
+        """Load what the first question needs: the model, the units and BM25."""
         self.store.embedder.encode_one("warm up")
+        _ = self.retriever.bm25
+
+    def warm_words(self, max_words: int = 20000, batch: int = 512) -> None:
+        """Embed the articles' words ahead of the questions that would (safe beside questions: the cache
+        only grows, and a word embedded twice is the same vector)."""
         words = sorted({w for u in self.retriever.units for w in self._words_of(u)})
         if len(words) <= max_words:
-            self._word_vectors(words)
+            for i in range(0, len(words), batch):
+                self._word_vectors(words[i:i + batch])
 
     # ------------------------------------------------------------------ the gate
 

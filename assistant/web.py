@@ -277,6 +277,7 @@ class Reader:
         """Load the model and caches; a question asked meanwhile waits for it, then answers at full speed."""
         with self._lock:
             self.assistant.warm()
+        self.assistant.warm_words()  # outside the lock: a question need not wait for it
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         with self._lock:
