@@ -158,6 +158,8 @@ def launch_options() -> dict:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python app.py", description="On the Record in the browser.")
     p.add_argument("--store", type=Path, help="Chroma store folder (default index/chroma)")
+    p.add_argument("--chroma-host", metavar="HOST[:PORT]",
+                   help="use a Chroma server instead of the folder (also ASSISTANT_CHROMA_HOST)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 exposes the app "
                         "to your whole network, without a password)")
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.errors import AssistantError
     from assistant.web import Reader
 
-    settings = load_settings().with_(store_dir=args.store)
+    settings = load_settings().with_(store_dir=args.store, chroma_host=args.chroma_host)
     try:
         assistant = open_assistant(settings, progress=True)
         reader = Reader(assistant)

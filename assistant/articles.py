@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from pathlib import Path
 
 from assistant.errors import ArticleError
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+ARTICLE_SUFFIXES = (".txt", ".md") + HTML_SUFFIXES
 MAX_ARTICLE_BYTES = 5_000_000
 
 _BLOCK = re.compile(r"[^\n]+(?:\n[ \t]*[^\s][^\n]*)*")
@@ -197,6 +199,48 @@ def _header_line(line: str, title: str) -> bool:
     )
 
 
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, within the size limit."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"{path}: {size:,} bytes is over the {MAX_ARTICLE_BYTES:,}-byte limit")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def html_article_text(raw: bytes, where: str) -> str:
+    """The main text of a web page in the article format: title, byline, date, then paragraphs.
+
+    trafilatura finds the story and drops menus, comments, ads and scripts; the result is plain text,
+    so nothing of the page's markup survives.
+    """
+    import json
+
+    import trafilatura
+
+    try:
+        got = trafilatura.extract(raw, output_format="json", with_metadata=True, include_comments=False,
+                                  include_tables=False, include_images=False, include_links=False,
+                                  favor_precision=True)
+    except Exception as exc:  # noqa: BLE001 - a page trafilatura cannot parse is a bad article
+        raise ArticleError(f"{where}: cannot extract the article from this HTML ({exc})") from exc
+    data = json.loads(got) if got else {}
+    body = [ln.strip() for ln in (data.get("text") or "").split("\n") if ln.strip()]
+    title = (data.get("title") or "").strip()
+    if body and title and body[0] == title:
+        body = body[1:]  # the page's own headline, repeated
+    if not body:
+        raise ArticleError(f"{where}: no article text found in this HTML page")
+    head = [title or body.pop(0)]
+    if data.get("author"):
+        head.append(f"by {data['author'].strip()}")
+    if data.get("date"):
+        head.append(f"Published {data['date'].strip()}")
+    return "\n\n".join(head + body) + "\n"
+
+
 def load_article(path: str | Path) -> Article:
     """Read and parse one article file."""
     p = Path(path)
@@ -208,6 +252,14 @@ def find_article_files(paths: list[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
+        if not p.exists() and any(c in str(raw) for c in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(str(raw), recursive=True))
+            if not matches:
+                raise ArticleError(f"{raw}: no file matches this pattern")
+            found += [m for m in matches if m.is_file() and m.suffix.lower() in ARTICLE_SUFFIXES]
+            found += [f for m in matches if m.is_dir() for f in sorted(m.rglob("*"))
+                      if f.is_file() and f.suffix.lower() in ARTICLE_SUFFIXES]
+            continue
         if p.is_dir():
             found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in ARTICLE_SUFFIXES)
         elif p.is_file():

@@ -122,13 +122,9 @@ class Checker:
 
     def _doc(self, doc_id: str) -> tuple[str, str, list[int]] | None:
         if doc_id not in self._texts:
-            info = self.store.documents().get(doc_id)
-            if info is None:
+            if doc_id not in self.store.documents():
                 return None
-            try:
-                text = Path(info["path"]).read_text(encoding="utf-8")
-            except OSError:
-                return None
+            text = self.store.document_text(doc_id)
             self._texts[doc_id] = (text, *normalise(text))
         return self._texts[doc_id]
 

@@ -23,11 +23,18 @@ def _parser() -> argparse.ArgumentParser:
 
     def store_opts(sp):
         sp.add_argument("--store", type=Path, help="Chroma store folder (default index/chroma)")
+        sp.add_argument("--chroma-host", metavar="HOST[:PORT]",
+                        help="use a Chroma server instead of the folder (also ASSISTANT_CHROMA_HOST)")
 
     sp = sub.add_parser("index", help="index article files or folders (default: seeds/)")
     sp.add_argument("paths", nargs="*", type=Path)
     store_opts(sp)
     sp.add_argument("--rebuild", action="store_true", help="drop the store and index from scratch")
+    sp.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
+
+    sp = sub.add_parser("documents", help="list the indexed documents")
+    store_opts(sp)
+    sp.add_argument("--json", action="store_true", help="one JSON object per document")
 
     sp = sub.add_parser("ask", help="answer a question, or one per stdin line")
     sp.add_argument("question", nargs="?")
@@ -49,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("sources", help="audit an article's sources: who is quoted, how, and how often")
     sp.add_argument("document", nargs="?", help="an indexed article (path, file name or id); default: all")
+    sp.add_argument("--document", dest="document_opt", metavar="DOC", help="the same, as an option")
     store_opts(sp)
     sp.add_argument("--json", action="store_true", help="one JSON object per article")
 
@@ -65,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
                         format="%(levelname)s %(name)s: %(message)s")
-    settings = load_settings().with_(store_dir=getattr(args, "store", None))
+    settings = load_settings().with_(store_dir=getattr(args, "store", None),
+                                     chroma_host=getattr(args, "chroma_host", None))
     try:
-        commands = {"index": _index, "ask": _ask, "quotes": _quotes, "check": _check, "sources": _sources,
-                    "eval": _eval}
+        commands = {"index": _index, "documents": _documents, "ask": _ask, "quotes": _quotes, "check": _check,
+                    "sources": _sources, "eval": _eval}
         return commands[args.command](args, settings)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -97,13 +106,36 @@ def _index(args, settings: Settings) -> int:
 
     store = Store(settings)
     report = index_paths(args.paths or [settings.seeds_dir], store, rebuild=args.rebuild,
-                         progress=sys.stderr.isatty())
+                         progress=sys.stderr.isatty(), prune=args.prune)
     for path, why in report.failed:
         print(f"skipped {why}", file=sys.stderr)
+    for path in report.skipped:
+        log.info("unchanged: %s", path)
+    where = f"Chroma server {settings.chroma_host}" if settings.chroma_host else f"store {settings.store_dir}"
     print(f"indexed {len(report.indexed)} document(s), {report.units} units; "
-          f"{len(report.skipped)} unchanged; {len(report.failed)} failed; store {settings.store_dir}",
+          f"{len(report.skipped)} unchanged; {len(report.pruned)} pruned; {len(report.failed)} failed; {where}",
           file=sys.stderr)
     return 1 if report.failed and not report.indexed and not report.skipped else 0
+
+
+def _documents(args, settings: Settings) -> int:
+    from assistant.store import Store
+
+    docs = Store(settings).documents()
+    rows = sorted(docs.items(), key=lambda kv: kv[1].get("source") or kv[1]["path"])
+    for d, info in rows:
+        rec = {"id": d, "title": info.get("title", ""), "author": info.get("author", ""),
+               "date": info.get("date", ""), "units": info.get("units", 0),
+               "source": info.get("source") or info["path"], "text": info["path"]}
+        if args.json:
+            print(json.dumps(rec, ensure_ascii=False))
+        else:
+            print(f"{d}  {rec['units']:>5} units  {rec['title'][:60]}"
+                  + (f" — {rec['author']}" if rec["author"] else "") + (f", {rec['date']}" if rec["date"] else "")
+                  + f"\n{'':18}{rec['source']}")
+    if not args.json:
+        print(f"{len(rows)} document(s)", file=sys.stderr)
+    return 0
 
 
 def _ask(args, settings: Settings) -> int:
@@ -146,14 +178,15 @@ def format_answer(ans) -> str:
 
 
 def _quotes(args, settings: Settings) -> int:
-    from assistant.articles import load_article
     from assistant.attribution import attribute, load_nlp
+    from assistant.indexing import load_document
 
     nlp = load_nlp()
     status = 0
     for f in args.files:
         try:
-            article = load_article(f)
+            # HTML becomes canonical text first (kept beside the store), so offsets point into a real file.
+            article, _source = load_document(Path(f), settings.store_dir / "documents")
         except AssistantError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
@@ -211,6 +244,7 @@ def _sources(args, settings: Settings) -> int:
     from assistant.audit import audit
 
     assistant = open_assistant(settings)
+    args.document = args.document or args.document_opt
     docs = [assistant.store.find_document(args.document)] if args.document else sorted(
         assistant.store.documents(), key=lambda d: assistant.store.documents()[d]["path"])
     for d in docs:
@@ -266,8 +300,7 @@ def _eval(args, settings: Settings) -> int:
     if args.answers:
         args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers),
                                 encoding="utf-8")
-    docs = [Path(info["path"]).read_text(encoding="utf-8")
-            for info in assistant.store.documents().values() if Path(info["path"]).exists()]
+    docs = [assistant.store.document_text(d) for d in assistant.store.documents()]
     summary, fails = score(gold, answers, docs)
     if args.json:
         print(json.dumps({"metrics": summary, "failures": [list(f) for f in fails]}, ensure_ascii=False))

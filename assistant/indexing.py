@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.articles import Article, find_article_files, load_article
+from assistant.articles import (HTML_SUFFIXES, Article, find_article_files, html_article_text, load_article,
+                                parse_article, read_bytes)
 from assistant.attribution import attribute, load_nlp
-from assistant.errors import ArticleError
+from assistant.errors import ArticleError, StoreError
 from assistant.store import Store
 from assistant.units import build_units
 
@@ -28,11 +31,13 @@ class IndexReport:
 
 
 class Progress:
-    """A one-line progress bar on stderr, silent when stderr is not a terminal unless forced."""
+    """A one-line progress bar on stderr with a rate; silent when disabled (not a terminal)."""
 
-    def __init__(self, total: int, label: str, enabled: bool = True):
+    def __init__(self, total: int, label: str, enabled: bool = True, unit: str = ""):
         self.total, self.label, self.done = max(total, 1), label, 0
         self.enabled = enabled
+        self.unit = unit
+        self.started = time.perf_counter()
 
     def step(self, n: int = 1, note: str = "") -> None:
         self.done += n
@@ -41,42 +46,86 @@ class Progress:
         width = 24
         filled = int(width * min(self.done, self.total) / self.total)
         bar = "█" * filled + "·" * (width - filled)
+        rate = ""
+        if self.unit:
+            elapsed = max(time.perf_counter() - self.started, 1e-9)
+            rate = f" {self.done / elapsed:,.0f} {self.unit}/s"
         end = "\n" if self.done >= self.total else ""
-        sys.stderr.write(f"\r{self.label} [{bar}] {self.done}/{self.total} {note[:40]:<40}{end}")
+        sys.stderr.write(f"\r{self.label} [{bar}] {self.done}/{self.total}{rate} {note[:36]:<36}{end}")
         sys.stderr.flush()
 
 
-def article_record(article: Article) -> dict:
-    return {"doc_id": article.doc_id, "path": article.path, "title": article.title,
-            "author": article.byline or "", "date": article.date or ""}
+def article_record(article: Article, source: str | None = None) -> dict:
+    return {"doc_id": article.doc_id, "path": article.path, "source": source or article.path,
+            "title": article.title, "author": article.byline or "", "date": article.date or ""}
+
+
+def load_document(path: Path, documents_dir: Path) -> tuple[Article, str]:
+    """An article from any supported file, and its source path. HTML becomes canonical text saved under
+    documents_dir, so that every quote's document is a file where text == file[start:end]."""
+    if path.suffix.lower() not in HTML_SUFFIXES:
+        article = load_article(path)
+        return article, article.path
+    text = html_article_text(read_bytes(path), str(path))
+    article = parse_article(text, str(path))
+    canonical = documents_dir / f"{article.doc_id}.txt"
+    if not canonical.exists():
+        canonical.parent.mkdir(parents=True, exist_ok=True)
+        tmp = canonical.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        tmp.replace(canonical)
+    return dataclasses.replace(article, path=str(canonical.resolve())), str(path.resolve())
 
 
 def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, progress: bool = True,
-                nlp=None) -> IndexReport:
-    """Index article files and folders into the store; unchanged documents are skipped."""
+                nlp=None, prune: bool = False) -> IndexReport:
+    """Index article files, folders and globs into the store.
+
+    Unchanged documents (same content, same file) are skipped, changed ones replace their old units, and
+    with prune=True documents whose files are gone are removed. One writer at a time.
+    """
     files = find_article_files(paths)
     report = IndexReport()
-    if rebuild or not store.compatible():
-        store.reset()
-    known = store.documents()
-    bar = Progress(len(files), "indexing", enabled=progress)
-    for f in files:
-        try:
-            article = load_article(f)
-        except ArticleError as exc:
-            report.failed.append((str(f), str(exc)))
-            log.warning("%s", exc)
+    with store.writing():
+        if rebuild or not store.compatible():
+            store.reset()
+        known = store.documents()
+        by_source = {(info.get("source") or info.get("path")): d for d, info in known.items()}
+        todo: list[tuple[Article, str]] = []
+        bar = Progress(len(files), "reading", enabled=progress)
+        for f in files:
+            try:
+                article, source = load_document(f, store.documents_dir)
+            except ArticleError as exc:
+                report.failed.append((str(f), str(exc)))
+                log.warning("%s", exc)
+                bar.step(note=f.name)
+                continue
+            if by_source.get(source) == article.doc_id:
+                report.skipped.append(source)
+                bar.step(note=f"{f.name} (unchanged)")
+                continue
+            todo.append((article, source))
             bar.step(note=f.name)
-            continue
-        if article.doc_id in known and known[article.doc_id].get("path") == article.path:
-            report.skipped.append(article.path)
-            bar.step(note=f"{f.name} (unchanged)")
-            continue
-        units = build_units(article, attribute(article, nlp or load_nlp()))
-        store.replace_document(article_record(article), units)
-        report.indexed.append(article.path)
-        report.units += len(units)
-        bar.step(note=f.name)
+        if todo:
+            nlp = nlp or load_nlp()
+            built = []
+            bar = Progress(len(todo), "attributing", enabled=progress, unit="docs")
+            for article, source in todo:
+                built.append((article, source, build_units(article, attribute(article, nlp))))
+                bar.step(note=Path(source).name)
+            embed = Progress(sum(len(u) for _a, _s, u in built), "embedding", enabled=progress, unit="units")
+            for article, source, units in built:
+                try:
+                    store.replace_document(article_record(article, source), units, article.text, progress=embed.step)
+                except OSError as exc:  # e.g. the disk filled up; the store still serves what it had
+                    raise StoreError(f"writing {source} to the index failed: {exc}") from exc
+                report.indexed.append(source)
+                report.units += len(units)
+        if prune:
+            keep = {str(Path(f).resolve()) for f in files}
+            report.pruned = store.prune(keep)
     return report
 
 
@@ -84,13 +133,19 @@ def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexRepor
     """Build the index from the seeds folder when it is missing or older than the seeds."""
     files = find_article_files([seeds])
     if not files:
-        raise ArticleError(f"{seeds}: no article files (.txt or .md) to index")
+        raise ArticleError(f"{seeds}: no article files (.txt, .md, .html) to index")
     have = store.documents() if store.compatible() else {}
     if have and store.count() > 0:
         root = seeds.resolve()
-        if any(root not in Path(info["path"]).resolve().parents for info in have.values()):
+        sources = [Path(info.get("source") or info["path"]).resolve() for info in have.values()]
+        if any(root not in src.parents for src in sources):
             return None  # a store built from other articles (`index PATH`): answer from it as it is
-    want = {load_article(f).doc_id for f in files}
+    want = set()
+    for f in files:
+        try:
+            want.add(load_document(f, store.documents_dir)[0].doc_id)
+        except ArticleError:
+            continue  # index_paths reports it
     if want <= set(have) and store.count() > 0:
         return None
     log.info("index is missing or out of date; building it from %s", seeds)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,8 @@ from assistant.units import Unit
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-MANIFEST = "manifest.json"
+SCHEMA_VERSION = 3
+REGISTRY_SUFFIX = "__documents"
 
 
 class Embedder:
@@ -117,6 +118,8 @@ class Store:
         self.embedder = embedder or Embedder(settings.model)
         self._client = client
         self._collection = None
+        self._registry = None
+        self._docs: dict[str, dict] | None = None
         self._units: list[Unit] | None = None
 
     # ------------------------------------------------------------------ plumbing
@@ -145,32 +148,94 @@ class Store:
         return Path(self.embedder.model_name).name or self.embedder.model_name
 
     @property
-    def manifest_path(self) -> Path:
-        return self.settings.store_dir / MANIFEST
+    def documents_dir(self) -> Path:
+        """Where the canonical text of converted documents (HTML) lives: the text their offsets refer to."""
+        return self.settings.store_dir / "documents"
+
+    def _registry_name(self) -> str:
+        return self.settings.collection + REGISTRY_SUFFIX
+
+    @property
+    def registry(self):
+        """The documents collection: one record per document, holding its canonical text and metadata.
+
+        It is the index's manifest (schema, model, fingerprints) and lives in Chroma itself, so a Chroma
+        server carries it to every client. A document is served only once its record is written, after
+        all its units: a process killed mid-document leaves nothing half-visible.
+        """
+        if self._registry is None:
+            try:
+                self._registry = self.client.get_or_create_collection(
+                    self._registry_name(),
+                    metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "model": self._model_key()},
+                    embedding_function=None,
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise StoreError(f"cannot open the document registry: {exc}; try --rebuild") from exc
+        return self._registry
 
     def manifest(self) -> dict:
         """Which documents the store holds, and with which model and schema it was built."""
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            col = self.client.get_collection(self._registry_name())
+        except StoreError:
+            raise
+        except Exception:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
             return {}
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"the index manifest {self.manifest_path} is unreadable ({exc}); "
-                             "run 'python -m assistant index --rebuild'") from exc
+        meta = col.metadata or {}
+        return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": self._records(col)}
 
-    def _write_manifest(self, manifest: dict) -> None:
-        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(self.manifest_path)
+    def _records(self, col) -> dict[str, dict]:
+        if self._docs is None:
+            try:
+                got = col.get(include=["metadatas"])
+            except Exception as exc:  # noqa: BLE001
+                raise StoreError(f"cannot read the document registry: {exc}; try --rebuild") from exc
+            self._docs = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
+        return self._docs
 
     def compatible(self) -> bool:
-        """True when the manifest was written by this schema and embedding model."""
+        """True when the store was built by this schema and embedding model."""
         m = self.manifest()
         return m.get("schema") == SCHEMA_VERSION and m.get("model") == self._model_key()
 
     def documents(self) -> dict[str, dict]:
-        return dict(self.manifest().get("documents", {}))
+        """doc_id -> record (path, source, title, author, date, units, indexed_at) of every served document."""
+        m = self.manifest()
+        if m.get("schema") != SCHEMA_VERSION or m.get("model") != self._model_key():
+            return {}
+        return dict(m.get("documents", {}))
+
+    def refresh(self) -> None:
+        """Forget cached reads, after another process may have written."""
+        self._docs = None
+        self._units = None
+
+    def document_text(self, doc_id: str) -> str:
+        """The canonical text of a document, as its offsets refer to it."""
+        try:
+            got = self.registry.get(ids=[doc_id], include=["documents"])
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"cannot read document {doc_id}: {exc}") from exc
+        if not got["ids"]:
+            raise StoreError(f"{doc_id}: no such document in the index")
+        return got["documents"][0]
+
+    def local_path(self, doc_id: str) -> Path:
+        """A local file holding the document's canonical text (written from the store when missing)."""
+        info = self.documents().get(doc_id)
+        if info is None:
+            raise StoreError(f"{doc_id}: no such document in the index")
+        path = Path(info["path"])
+        if not path.exists():
+            path = self.documents_dir / f"{doc_id}.txt"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(self.document_text(doc_id))
+                tmp.replace(path)
+        return path
 
     def find_document(self, ref: str | Path) -> str:
         """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""
@@ -192,20 +257,22 @@ class Store:
     # ------------------------------------------------------------------ writing
 
     def reset(self) -> None:
-        """Drop every unit and the manifest."""
-        try:
-            self.client.delete_collection(self.settings.collection)
-        except Exception:  # noqa: BLE001 - a missing collection is already reset
-            pass
+        """Drop every unit and document record."""
+        for name in (self.settings.collection, self._registry_name()):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - a missing collection is already reset
+                pass
         self._collection = None
-        self._units = None
-        if self.manifest_path.exists():
-            self.manifest_path.unlink()
+        self._registry = None
+        self.refresh()
+        legacy = self.settings.store_dir / "manifest.json"
+        if not self.settings.chroma_host and legacy.exists():
+            legacy.unlink()
 
-    def replace_document(self, doc: dict, units: list[Unit], progress=None) -> None:
-        """Store a document's units in place of any it had before, then record it in the manifest."""
+    def replace_document(self, doc: dict, units: list[Unit], text: str, progress=None) -> None:
+        """Store a document's units, then its record (the commit point), then drop what it replaces."""
         col = self.collection
-        self.delete_document(doc["doc_id"], path=doc.get("path"), record=False)
         bs = self.settings.embed_batch_size
         for i in range(0, len(units), bs):
             batch = units[i:i + bs]
@@ -214,28 +281,62 @@ class Store:
                        metadatas=[_unit_metadata(u) for u in batch])
             if progress is not None:
                 progress(len(batch))
-        m = self.manifest() or {}
-        m.update(schema=SCHEMA_VERSION, model=self._model_key())
-        docs = m.setdefault("documents", {})
-        docs[doc["doc_id"]] = {**doc, "units": len(units), "indexed_at": time.time()}
-        self._write_manifest(m)
-        self._units = None
+        keep = {u.id for u in units}
+        old = col.get(where={"doc_id": doc["doc_id"]}, include=[])["ids"]
+        if extra := [i for i in old if i not in keep]:
+            col.delete(ids=extra)
+        record = {k: v for k, v in {**doc, "units": len(units), "indexed_at": time.time()}.items() if v is not None}
+        self.registry.upsert(ids=[doc["doc_id"]], documents=[text], embeddings=[[1.0]], metadatas=[record])
+        self.refresh()
+        source = doc.get("source") or doc.get("path")
+        stale = [d for d, info in self.documents().items()
+                 if d != doc["doc_id"] and (info.get("source") or info.get("path")) == source]
+        for d in stale:  # an older version of the same file
+            self.delete_document(d)
 
-    def delete_document(self, doc_id: str, path: str | None = None, record: bool = True) -> None:
-        """Remove a document's units, and those of an older version of the same file."""
-        col = self.collection
-        col.delete(where={"doc_id": doc_id})
-        m = self.manifest()
-        docs = m.get("documents", {})
-        stale = [d for d, info in docs.items() if path and info.get("path") == path and d != doc_id]
-        for d in stale:
-            col.delete(where={"doc_id": d})
-            docs.pop(d, None)
-        if record and doc_id in docs:
-            docs.pop(doc_id)
-        if stale or (record and m):
-            self._write_manifest(m)
-        self._units = None
+    def delete_document(self, doc_id: str) -> None:
+        """Remove a document: its record first (it is no longer served), then its units."""
+        self.registry.delete(ids=[doc_id])
+        self.collection.delete(where={"doc_id": doc_id})
+        self.refresh()
+
+    def prune(self, keep_sources: set[str]) -> list[str]:
+        """Remove documents whose source file is gone or not among keep_sources; returns their sources."""
+        gone = []
+        for d, info in self.documents().items():
+            source = info.get("source") or info.get("path")
+            if source not in keep_sources and not Path(source).exists():
+                self.delete_document(d)
+                gone.append(source)
+        return gone
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Hold the store's write lock: one writer at a time on an embedded store (a server needs none)."""
+        if self.settings.chroma_host:
+            yield
+            return
+        import fcntl
+
+        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.store_dir / "write.lock"
+        fh = open(path, "a+", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                who = fh.read().strip() or "another process"
+                raise StoreError(f"{self.settings.store_dir} is being indexed by {who}; wait for it to finish "
+                                 "(an embedded store takes one writer at a time; a Chroma server takes many)") \
+                    from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"process {os.getpid()}")
+            fh.flush()
+            yield
+        finally:
+            fh.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -246,7 +347,8 @@ class Store:
         """Every stored unit, in document order; cached until the next write."""
         if self._units is None:
             got = self.collection.get(include=["documents", "metadatas", "embeddings"])
-            units = _to_units(got["ids"], got["documents"], got["metadatas"])
+            served = self.documents()
+            units = [u for u in _to_units(got["ids"], got["documents"], got["metadatas"]) if u.doc_id in served]
             embs = got.get("embeddings")
             self._vectors = {} if embs is None else {i: list(map(float, v)) for i, v in zip(got["ids"], embs)}
             units.sort(key=lambda u: (u.document, u.start, u.end))
@@ -262,7 +364,8 @@ class Store:
         """The header line units (date or byline) of one document, or of every document."""
         got = self.collection.get(where={"kind": "metadata"}, include=["documents", "metadatas"])
         units = _to_units(got["ids"], got["documents"], got["metadatas"])
-        units = [u for u in units if u.cue == kind and (doc_id is None or u.doc_id == doc_id)]
+        served = self.documents()
+        units = [u for u in units if u.cue == kind and (doc_id is None or u.doc_id == doc_id) and u.doc_id in served]
         return sorted(units, key=lambda u: (u.document, u.start))
 
     def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[StoredHit]:
@@ -276,7 +379,8 @@ class Store:
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"the Chroma query failed: {exc}") from exc
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
-        return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0])]
+        served = self.documents()  # units of a document whose record is not (yet) written are not served
+        return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]
 
 
 def content_fingerprint(paths: Iterable[Path]) -> str:

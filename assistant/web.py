@@ -253,17 +253,17 @@ class Reader:
         return sorted(out)
 
     def article(self, doc_id: str) -> Article | None:
-        """The article as indexed, or None when its file is gone or changed since (its offsets would lie)."""
-        from assistant.articles import load_article
-        from assistant.errors import ArticleError
+        """The article as indexed, or None when the store cannot give its text."""
+        from assistant.articles import parse_article
+        from assistant.errors import AssistantError
 
         if doc_id not in self._articles:
             info = self.docs.get(doc_id)
             if info is None:
                 return None
-            try:
-                a = load_article(info["path"])
-            except ArticleError:
+            try:  # the text the offsets refer to, as the store keeps it (also from a Chroma server)
+                a = parse_article(self.assistant.store.document_text(doc_id), info["path"])
+            except AssistantError:
                 return None
             if a.doc_id != doc_id:
                 return None

@@ -148,15 +148,15 @@ def test_index_then_reindex_reports_unchanged(capsys, cli_env, tmp_path):
     target = str(tmp_path / "chroma")
     code, _, err = run(capsys, ["index", "--store", target])
     assert code == 0
-    m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) failed", err)
+    m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) pruned; (\d+) failed", err)
     assert m, err
-    assert m.group(1) == "1" and int(m.group(2)) > 0 and m.group(3) == "0" and m.group(4) == "0"
+    assert m.group(1) == "1" and int(m.group(2)) > 0 and m.group(3) == "0" and m.group(5) == "0"
 
     code, _, err = run(capsys, ["index", "--store", target])
     assert code == 0
-    m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) failed", err)
+    m = re.search(r"indexed (\d+) document\(s\), (\d+) units; (\d+) unchanged; (\d+) pruned; (\d+) failed", err)
     assert m, err
-    assert m.groups() == ("0", "0", "1", "0")
+    assert m.groups() == ("0", "0", "1", "0", "0")
 
 
 def test_index_draws_no_progress_bar_when_stderr_is_not_a_terminal(capsys, store_dir):
