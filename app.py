@@ -93,6 +93,8 @@ def build_app(reader, top_k: int = 3):
                 return web.verdict_html(reader.check(text, speaker or None, document or None))
             except QuestionError as exc:
                 return f'<div class="otr-error" role="alert">Please give the quote again: {web.html.escape(str(exc))}.</div>'
+            except AssistantError as exc:  # the store is unreachable, say
+                return f'<div class="otr-error" role="alert">Cannot check right now: {web.html.escape(str(exc))}.</div>'
 
         check.click(on_check, [claim, who, check_doc], [verdict], api_visibility="private")
         claim.submit(on_check, [claim, who, check_doc], [verdict], api_visibility="private")
@@ -165,6 +167,9 @@ def _parser() -> argparse.ArgumentParser:
                         "to your whole network, without a password)")
     p.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT", 7860)),
                    help="port (default 7860)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("ASSISTANT_AUTH"),
+                   help="require this login (HTTP basic auth through Gradio; also ASSISTANT_AUTH); use it "
+                        "whenever --host is wider than 127.0.0.1")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -189,11 +194,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     # The model loads while gradio imports and the page is built; the first question waits for it if need be.
     threading.Thread(target=reader.warm, name="warm-up", daemon=True).start()
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            print("error: --auth takes USER:PASSWORD", file=sys.stderr)
+            return 1
+        auth = (user, password)
+    elif args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("serving on %s without --auth: anyone who can reach this address can read the articles",
+                    args.host)
     demo = build_app(reader, settings.top_k)
     print(f"On the Record: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     try:
+        demo.queue(default_concurrency_limit=4, max_size=256)
         demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=True,
-                    footer_links=[], **launch_options())
+                    footer_links=[], auth=auth, **launch_options())
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port} ({exc}); pick another with --port",
               file=sys.stderr)

@@ -88,7 +88,9 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
     files = find_article_files(paths)
     report = IndexReport()
     with store.writing():
-        if rebuild or not store.compatible():
+        if rebuild:
+            store.reset(hard=True)
+        elif not store.compatible():
             store.reset()
         known = store.documents()
         by_source = {(info.get("source") or info.get("path")): d for d, info in known.items()}

@@ -106,8 +106,23 @@ def open_client(settings: Settings):
         settings.store_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001
-        where = settings.chroma_host or settings.store_dir
-        raise StoreError(f"cannot open the Chroma store at {where}: {exc}; try --rebuild") from exc
+        if settings.chroma_host:
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_host} ({exc}); "
+                             f"{SERVER_HINT}") from exc
+        raise StoreError(f"cannot open the Chroma store at {settings.store_dir}: {exc}; "
+                         "run 'python -m assistant index --rebuild' to rebuild it") from exc
+
+
+SERVER_HINT = "start it with 'chroma run --path DIR --host HOST --port PORT', or check --chroma-host"
+
+
+def _failed(settings: Settings, what: str, exc: Exception) -> StoreError:
+    """A Chroma call that failed, as a message that says where and what to do."""
+    if settings.chroma_host:
+        return StoreError(f"the Chroma server at {settings.chroma_host} did not answer {what} ({exc}); "
+                          f"{SERVER_HINT}; answers resume when it is back")
+    return StoreError(f"the Chroma store at {settings.store_dir} failed {what} ({exc}); "
+                      "run 'python -m assistant index --rebuild' if it keeps failing")
 
 
 class Store:
@@ -180,7 +195,9 @@ class Store:
             col = self.client.get_collection(self._registry_name())
         except StoreError:
             raise
-        except Exception:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
+        except Exception as exc:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
+            if self.settings.chroma_host and "does not exist" not in str(exc).lower():
+                raise _failed(self.settings, "opening the document registry", exc) from exc
             return {}
         meta = col.metadata or {}
         return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": self._records(col)}
@@ -190,7 +207,7 @@ class Store:
             try:
                 got = col.get(include=["metadatas"])
             except Exception as exc:  # noqa: BLE001
-                raise StoreError(f"cannot read the document registry: {exc}; try --rebuild") from exc
+                raise _failed(self.settings, "reading the document registry", exc) from exc
             self._docs = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
         return self._docs
 
@@ -256,8 +273,15 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def reset(self) -> None:
-        """Drop every unit and document record."""
+    def reset(self, hard: bool = False) -> None:
+        """Drop every unit and document record. hard=True also recovers an embedded store that Chroma
+        cannot open (garbage or a foreign format): its Chroma files are deleted, and nothing else."""
+        if hard and not self.settings.chroma_host:
+            try:
+                _ = self.client
+            except StoreError as exc:
+                log.warning("%s; deleting its Chroma files to rebuild", exc)
+                self._wipe_embedded()
         for name in (self.settings.collection, self._registry_name()):
             try:
                 self.client.delete_collection(name)
@@ -269,6 +293,21 @@ class Store:
         legacy = self.settings.store_dir / "manifest.json"
         if not self.settings.chroma_host and legacy.exists():
             legacy.unlink()
+
+    def _wipe_embedded(self) -> None:
+        import re
+        import shutil
+
+        root = self.settings.store_dir
+        uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        for p in root.iterdir() if root.exists() else ():
+            if p.is_dir() and (uuid.match(p.name) or p.name == "documents"):
+                shutil.rmtree(p)
+            elif p.is_file() and (p.name.startswith("chroma.sqlite3") or p.name == "manifest.json"):
+                p.unlink()
+        self._client = None
+        self._collection = None
+        self._registry = None
 
     def replace_document(self, doc: dict, units: list[Unit], text: str, progress=None) -> None:
         """Store a document's units, then its record (the commit point), then drop what it replaces."""
@@ -346,7 +385,12 @@ class Store:
     def all_units(self) -> list[Unit]:
         """Every stored unit, in document order; cached until the next write."""
         if self._units is None:
-            got = self.collection.get(include=["documents", "metadatas", "embeddings"])
+            try:
+                got = self.collection.get(include=["documents", "metadatas", "embeddings"])
+            except StoreError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise _failed(self.settings, "reading the units", exc) from exc
             served = self.documents()
             units = [u for u in _to_units(got["ids"], got["documents"], got["metadatas"]) if u.doc_id in served]
             embs = got.get("embeddings")
@@ -377,7 +421,7 @@ class Store:
             res = self.collection.query(query_embeddings=[embedding], n_results=min(k, n), where=where,
                                         include=["documents", "metadatas", "distances"])
         except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"the Chroma query failed: {exc}") from exc
+            raise _failed(self.settings, "a query", exc) from exc
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
         served = self.documents()  # units of a document whose record is not (yet) written are not served
         return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]

@@ -290,7 +290,7 @@ class Reader:
 
     def turn(self, question: str, turns: list[Turn], top_k: int | None, doc_id: str | None) -> list[Turn]:
         """The chat after one more question; a bad question becomes an error turn, not an exception."""
-        from assistant.errors import QuestionError
+        from assistant.errors import AssistantError, QuestionError
 
         shown = (question or "").strip()
         shown = shown if len(shown) <= 200 else shown[:200] + "…"
@@ -298,6 +298,8 @@ class Reader:
             t = Turn(shown, self.ask(question, top_k, doc_id))
         except QuestionError as exc:
             t = Turn(shown or "(empty question)", error=f"Please rephrase: {exc}.")
+        except AssistantError as exc:  # the store is unreachable, say: tell the reader, keep the session
+            t = Turn(shown, error=f"Cannot answer right now: {exc}.")
         return list(turns) + [t]
 
     def transcript(self, turns: list[Turn], doc_id: str | None = None) -> str:
