@@ -18,6 +18,8 @@ from assistant.units import build_units
 
 log = logging.getLogger(__name__)
 
+CHUNK_DOCS = 64  # documents attributed, embedded and written together
+
 
 @dataclass
 class IndexReport:
@@ -112,19 +114,33 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
             bar.step(note=f.name)
         if todo:
             nlp = nlp or load_nlp()
-            built = []
-            bar = Progress(len(todo), "attributing", enabled=progress, unit="docs")
-            for article, source in todo:
-                built.append((article, source, build_units(article, attribute(article, nlp))))
-                bar.step(note=Path(source).name)
-            embed = Progress(sum(len(u) for _a, _s, u in built), "embedding", enabled=progress, unit="units")
-            for article, source, units in built:
-                try:
-                    store.replace_document(article_record(article, source), units, article.text, progress=embed.step)
-                except OSError as exc:  # e.g. the disk filled up; the store still serves what it had
-                    raise StoreError(f"writing {source} to the index failed: {exc}") from exc
-                report.indexed.append(source)
-                report.units += len(units)
+            embedding = Progress(1, "embedding", enabled=progress, unit="units")
+            # Chunks of documents: embedding batches span documents (the real cost), and what is done
+            # is written as it goes, so a long run that stops keeps its finished documents.
+            for c in range(0, len(todo), CHUNK_DOCS):
+                built = []
+                for article, source in todo[c:c + CHUNK_DOCS]:
+                    built.append((article, source, build_units(article, attribute(article, nlp))))
+                texts = [u.text for _a, _s, units in built for u in units]
+                # The total is known chunk by chunk: the rest is estimated from the units per document so far.
+                done_docs = c + len(built)
+                per_doc = (embedding.done + len(texts)) / max(done_docs, 1)
+                embedding.total = max(1, embedding.done + len(texts) + round(per_doc * (len(todo) - done_docs)))
+                vectors: list[list[float]] = []
+                step = max(store.settings.embed_batch_size, 256)
+                for i in range(0, len(texts), step):
+                    vectors += store.embedder.encode(texts[i:i + step], batch_size=store.settings.embed_batch_size)
+                    embedding.step(len(texts[i:i + step]))
+                at = 0
+                for article, source, units in built:
+                    try:
+                        store.replace_document(article_record(article, source), units, article.text,
+                                               vectors=vectors[at:at + len(units)])
+                    except OSError as exc:  # e.g. the disk filled up; the store still serves what it had
+                        raise StoreError(f"writing {source} to the index failed: {exc}") from exc
+                    at += len(units)
+                    report.indexed.append(source)
+                    report.units += len(units)
         if prune:
             keep = {str(Path(f).resolve()) for f in files}
             report.pruned = store.prune(keep)

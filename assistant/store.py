@@ -309,13 +309,18 @@ class Store:
         self._collection = None
         self._registry = None
 
-    def replace_document(self, doc: dict, units: list[Unit], text: str, progress=None) -> None:
-        """Store a document's units, then its record (the commit point), then drop what it replaces."""
+    def replace_document(self, doc: dict, units: list[Unit], text: str, progress=None,
+                         vectors: list[list[float]] | None = None) -> None:
+        """Store a document's units, then its record (the commit point), then drop what it replaces.
+
+        vectors, when given, are the units' embeddings computed beforehand (in batches across documents).
+        """
         col = self.collection
         bs = self.settings.embed_batch_size
         for i in range(0, len(units), bs):
             batch = units[i:i + bs]
-            vecs = self.embedder.encode([u.text for u in batch], batch_size=bs)
+            vecs = vectors[i:i + bs] if vectors is not None else self.embedder.encode([u.text for u in batch],
+                                                                                      batch_size=bs)
             col.upsert(ids=[u.id for u in batch], embeddings=vecs, documents=[u.text for u in batch],
                        metadatas=[_unit_metadata(u) for u in batch])
             if progress is not None:
