@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import asdict, dataclass
 
@@ -381,7 +382,10 @@ class Assistant:
         return sorted(same, key=lambda u: u.start)
 
     def _quote(self, u: Unit, score: float) -> Quote:
-        return Quote(u.text, u.speaker, u.source_type, u.document, u.start, u.end, round(float(score), 4),
+        document = u.document
+        if not os.path.exists(document):  # indexed on another machine (a Chroma server): a local copy
+            document = str(self.store.local_path(u.doc_id))
+        return Quote(u.text, u.speaker, u.source_type, document, u.start, u.end, round(float(score), 4),
                      u.title, u.paragraph)
 
 

@@ -95,7 +95,9 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
         elif not store.compatible():
             store.reset()
         known = store.documents()
-        by_source = {(info.get("source") or info.get("path")): d for d, info in known.items()}
+        by_source: dict[str, set[str]] = {}
+        for d, info in known.items():
+            by_source.setdefault(info.get("source") or info.get("path"), set()).add(d)
         todo: list[tuple[Article, str]] = []
         bar = Progress(len(files), "reading", enabled=progress)
         for f in files:
@@ -106,9 +108,19 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 log.warning("%s", exc)
                 bar.step(note=f.name)
                 continue
-            if by_source.get(source) == article.doc_id:
+            versions = by_source.get(source, set())
+            if article.doc_id in versions:
+                for stale in versions - {article.doc_id}:  # left by a run that stopped mid-replacement
+                    store.delete_document(stale)
                 report.skipped.append(source)
                 bar.step(note=f"{f.name} (unchanged)")
+                continue
+            twin = known.get(article.doc_id)
+            if twin and Path(twin.get("source") or twin["path"]).exists():
+                # The same text from another file: indexed once, under the first file.
+                log.info("%s has the same text as %s; indexed once", source, twin.get("source"))
+                report.skipped.append(source)
+                bar.step(note=f"{f.name} (same as another file)")
                 continue
             todo.append((article, source))
             bar.step(note=f.name)

@@ -261,15 +261,20 @@ class Store:
         if ref in docs:
             return ref
         target = Path(ref).expanduser()
-        by_path = [d for d, info in docs.items() if Path(info["path"]) == target.resolve()]
+
+        def names(info: dict) -> list[Path]:  # the text the offsets refer to, and the file it came from
+            return [Path(info["path"])] + ([Path(info["source"])] if info.get("source") else [])
+
+        by_path = [d for d, info in docs.items() if target.resolve() in names(info)]
         if by_path:
             return by_path[0]
-        by_name = [d for d, info in docs.items() if Path(info["path"]).name == target.name]
+        by_name = list(dict.fromkeys(d for d, info in docs.items() for n in names(info) if n.name == target.name))
         if len(by_name) == 1:
             return by_name[0]
-        names = ", ".join(sorted(Path(info["path"]).name for info in docs.values())[:5]) or "none"
+        listed = ", ".join(sorted(Path(info.get("source") or info["path"]).name for info in docs.values())[:5])
+        names_ = listed or "none"
         why = "several indexed articles have that file name" if by_name else "no indexed article matches it"
-        raise StoreError(f"{ref}: {why} (indexed: {names}{', …' if len(docs) > 5 else ''})")
+        raise StoreError(f"{ref}: {why} (indexed: {names_}{', …' if len(docs) > 5 else ''})")
 
     # ------------------------------------------------------------------ writing
 
