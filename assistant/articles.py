@@ -13,6 +13,8 @@ from assistant.errors import ArticleError
 HTML_SUFFIXES = (".html", ".htm")
 ARTICLE_SUFFIXES = (".txt", ".md") + HTML_SUFFIXES
 MAX_ARTICLE_BYTES = 5_000_000
+# The parser's cost grows fast with paragraph length, and spaCy refuses a text over 1,000,000 characters.
+MAX_PARAGRAPH_CHARS = 100_000
 
 _BLOCK = re.compile(r"[^\n]+(?:\n[ \t]*[^\s][^\n]*)*")
 _BYLINE = re.compile(r"^(?:written\s+)?by[:\s]+(?P<name>[A-Z][^|\n]{1,80})$", re.IGNORECASE)
@@ -182,6 +184,9 @@ def parse_article(text: str, path: str) -> Article:
         while s < e and text[s].isspace():
             s += 1
         if e > s:
+            if e - s > MAX_PARAGRAPH_CHARS:
+                raise ArticleError(f"{path}: paragraph {len(paragraphs) + 1} is {e - s:,} characters long; the "
+                                   f"limit is {MAX_PARAGRAPH_CHARS:,} (is this file really an article?)")
             paragraphs.append(Paragraph(len(paragraphs) + 1, s, e, text[s:e]))
     if not paragraphs:
         raise ArticleError(f"{path}: no body text after the title")

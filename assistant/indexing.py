@@ -132,7 +132,11 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
             for c in range(0, len(todo), CHUNK_DOCS):
                 built = []
                 for article, source in todo[c:c + CHUNK_DOCS]:
-                    built.append((article, source, build_units(article, attribute(article, nlp))))
+                    try:
+                        built.append((article, source, build_units(article, attribute(article, nlp))))
+                    except (ValueError, RecursionError, MemoryError) as exc:  # the parser gave up on it
+                        report.failed.append((source, f"{source}: cannot be parsed ({exc})"))
+                        log.warning("%s: cannot be parsed (%s)", source, exc)
                 texts = [u.text for _a, _s, units in built for u in units]
                 # The total is known chunk by chunk: the rest is estimated from the units per document so far.
                 done_docs = c + len(built)

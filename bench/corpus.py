@@ -41,6 +41,7 @@ import os
 import random
 import re
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -118,6 +119,8 @@ class Split:
     embedding: float = 0.0  # every Embedder.encode call, wherever index_paths or the store makes it
     replace: float = 0.0  # Store.replace_document, with any encodes it makes itself
     embedding_in_replace: float = 0.0
+    cpu_total: float = 0.0  # process CPU seconds (every thread): less sensitive to other work on the machine
+    cpu_embedding: float = 0.0
     unit_count: int = 0
     indexed: int = 0
 
@@ -157,11 +160,13 @@ class Result:
     corpus: Corpus | None = None
     build: Split | None = None
     raw_s: float = 0.0
+    raw_cpu: float = 0.0
     raw_units: int = 0
     reindex_s: float = 0.0
     reindex_skipped: int = 0
     reindex_indexed: int = 0
     questions: int = 0
+    warmup: int = 0
     question_mix: str = ""
     examples: list[str] = field(default_factory=list)
     local: Asks | None = None
@@ -357,11 +362,12 @@ def timed_stages(store, split: Split, captured: list | None = None):
             inside[0] = False
 
     def encode(*args, **kwargs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             return type(store.embedder).encode(store.embedder, *args, **kwargs)
         finally:
             dt = time.perf_counter() - t
+            split.cpu_embedding += time.process_time() - c
             split.embedding += dt
             if inside[0]:
                 split.embedding_in_replace += dt
@@ -387,9 +393,10 @@ def build(store, files: list[Path], nlp, quiet: bool, captured: list | None = No
 
     split = Split()
     with timed_stages(store, split, captured):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         report = index_paths(files, store, rebuild=True, progress=not quiet, nlp=nlp)
         split.total = time.perf_counter() - t
+        split.cpu_total = time.process_time() - c
     if report.failed:
         raise BenchError(f"indexing failed for {len(report.failed)} article(s), first {report.failed[0][0]}: "
                          f"{report.failed[0][1]}")
@@ -397,15 +404,15 @@ def build(store, files: list[Path], nlp, quiet: bool, captured: list | None = No
     return split
 
 
-def raw_encode(embedder, texts: list[str], batch_size: int, quiet: bool) -> float:
-    """Seconds to encode the texts with the Embedder alone, as the build's vectors are made."""
-    t = time.perf_counter()
+def raw_encode(embedder, texts: list[str], batch_size: int, quiet: bool) -> tuple[float, float]:
+    """Wall and CPU seconds to encode the texts with the Embedder alone, as the build's vectors are made."""
+    t, c = time.perf_counter(), time.process_time()
     for i in range(0, len(texts), RAW_CHUNK):
         embedder.encode(texts[i:i + RAW_CHUNK], batch_size=batch_size)
         done = min(i + RAW_CHUNK, len(texts))
         el = time.perf_counter() - t
         note(f"  raw encode {done:,}/{len(texts):,} units, {done / el:,.0f} units/s", quiet)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def du(path: Path) -> int:
@@ -439,9 +446,10 @@ def speaker_name(label: str) -> str | None:
     return " ".join(run) or None
 
 
-def make_questions(captured: list, squad_questions: list[str], n: int,
-                   seed: int = SEED) -> tuple[list[str], set[str]]:
-    """n questions about the corpus, half about quoted speakers and half SQuAD's; and those about speakers."""
+def make_questions(captured: list, squad_questions: list[str], n: int, warm: int,
+                   seed: int = SEED) -> tuple[list[str], list[str], set[str]]:
+    """(n timed questions, `warm` others for the warm-up, those about speakers): half of each list about
+    quoted speakers, half SQuAD's, while there are enough of both."""
     from assistant.retrieval import QUESTION_VERBS, STOPWORDS
 
     rng = random.Random(seed + 1)
@@ -462,10 +470,17 @@ def make_questions(captured: list, squad_questions: list[str], n: int,
             pick = sorted(rng.sample(range(len(words)), 2))
             speaker_qs.append(f"What did {name} say about {words[pick[0]]} {words[pick[1]]}?")
     squad_qs = rng.sample(squad_questions, len(squad_questions))
-    want_speaker = min(len(speaker_qs), max(n - len(squad_qs), (n + 1) // 2))
-    picked = speaker_qs[:want_speaker] + squad_qs[:n - want_speaker]
-    rng.shuffle(picked)
-    return picked, set(speaker_qs)
+    about = set(speaker_qs)
+
+    def take(k: int) -> list[str]:
+        want = min(len(speaker_qs), max(k - len(squad_qs), (k + 1) // 2))
+        out = speaker_qs[:want] + squad_qs[:k - want]
+        del speaker_qs[:want], squad_qs[:k - want]
+        rng.shuffle(out)
+        return out
+
+    timed = take(n)
+    return timed, take(warm), about
 
 
 # --------------------------------------------------------------------------- asking
@@ -624,11 +639,11 @@ def format_report(r: Result, n_articles: int) -> str:
     lines = [head, "-" * len(head)]
     lines += [f"{m:<{w}}  {v:>10}  {t:>8}  {ok}" for m, v, t, ok in rows]
     lines.append("")
-    kb = [s / 1000 for s in c.sizes]
+    kb = sorted(s / 1000 for s in c.sizes)
     lines.append(f"corpus: {len(c.files):,} articles, {sum(c.sizes) / 1e6:.2f} MB, {statistics.mean(kb):.1f} kB "
-                 f"each (10-90% {sorted(kb)[len(kb) // 10]:.1f}-{sorted(kb)[len(kb) * 9 // 10]:.1f}, min {min(kb):.1f}, max {max(kb):.1f}), {statistics.mean(c.paragraphs):.1f} paragraphs "
-                 f"each; {c.used_paragraphs:,} paragraphs drawn from {c.source_paragraphs:,} source paragraphs "
-                 f"(each used {c.used_paragraphs / max(c.source_paragraphs, 1):.1f} times on average)")
+                 f"each (10-90% {kb[len(kb) // 10]:.1f}-{kb[len(kb) * 9 // 10]:.1f}, min {kb[0]:.1f}, max "
+                 f"{kb[-1]:.1f}), {statistics.mean(c.paragraphs):.1f} paragraphs each; {c.used_paragraphs:,} "
+                 f"paragraphs drawn from {c.source_paragraphs:,} source paragraphs (each used {c.used_paragraphs / max(c.source_paragraphs, 1):.1f} times on average)")
 
     def split_line(label: str, s: Split) -> str:
         parts = (("reading", s.reading), ("attribution (spaCy)", s.attribution), ("units", s.units),
@@ -641,16 +656,22 @@ def format_report(r: Result, n_articles: int) -> str:
     lines.append(f"inside the build, embedding alone ran at {emb_rate:,.0f} u/s ({emb_rate / raw_rate:.2f} of raw), "
                  f"embedding + Chroma writes at {b.unit_count / (b.embedding + b.writes):,.0f} u/s; "
                  f"the raw encode took {r.raw_s:.1f} s")
+    if b.cpu_total and r.raw_cpu and b.cpu_embedding:
+        cpu_ratio = (b.unit_count / b.cpu_total) / (r.raw_units / r.raw_cpu)
+        lines.append(f"by CPU time (all threads of this process; less sensitive to other work on the machine): "
+                     f"first build {b.cpu_total:.1f} s, its embedding {b.cpu_embedding:.1f} s, raw encode "
+                     f"{r.raw_cpu:.1f} s; build / raw rate {cpu_ratio:.2f}, embedding in the build / raw "
+                     f"{r.raw_cpu / b.cpu_embedding:.2f}")
     if r.reindex_skipped != n_articles or r.reindex_indexed:
         lines.append(f"re-index: {r.reindex_skipped:,} of {n_articles:,} skipped as unchanged, "
                      f"{r.reindex_indexed:,} indexed again (expected all skipped)")
     lines.append(f"re-index took {r.reindex_s:.2f} s")
-    lines.append(f"questions: {r.questions} timed ({r.question_mix}) after {WARMUP_QUESTIONS} warm-up ones, "
+    lines.append(f"questions: {r.questions} timed ({r.question_mix}) after {r.warmup} other warm-up ones, "
                  "over the whole store (no doc_id), e.g. " + "; ".join(repr(x) for x in r.examples if x))
     stores = [r.local, r.seed_local] + ([r.server, r.seed_server] if r.server is not None else [])
     lines.append("answered (not abstained): " + ", ".join(f"{a.label} {a.answered}/{len(a.ms)}" for a in stores))
-    lines.append("warm-up (warm, warm_words, 5 questions): " + ", ".join(f"{a.label} {a.warm_s:.1f} s"
-                                                                       for a in stores))
+    lines.append("warm-up (warm, warm_words, the warm-up questions): "
+                 + ", ".join(f"{a.label} {a.warm_s:.1f} s" for a in stores))
     if r.server is not None:
         lines.append(split_line("server build", r.server_build))
         hwm = f", the server's peak RSS {r.server_hwm_kb * 1024 / 1e9:.2f} GB" if r.server_hwm_kb else ""
@@ -690,6 +711,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     offline_environment()
     from assistant.errors import AssistantError
+
+    def terminated(signum, _frame):
+        raise KeyboardInterrupt  # so that the Chroma server is stopped and the temporary folder removed
+
+    signal.signal(signal.SIGTERM, terminated)
 
     try:
         return _run(args)
@@ -740,13 +766,14 @@ def _run(args) -> int:
     seeds = find_article_files([settings.seeds_dir]) if settings.seeds_dir.is_dir() else []
     if not seeds:
         raise BenchError(f"{settings.seeds_dir}: no seed articles; set ASSISTANT_SEEDS to a folder of articles")
+    workdir = _workdir(args.keep)  # checked before the models load
     note("loading MiniLM and spaCy", q)
     embedder = Embedder(settings.model)
     embedder.encode_one("warm up")
     nlp = load_nlp()
     result = Result()
 
-    with _workdir(args.keep) as workname:
+    with workdir as workname:
         work = Path(workname)
         note(f"generating {args.articles:,} articles in {work / 'articles'}", q)
         streams = {"polnear": polnear_stream(polnear), "squad": squad_stream(squad_json)}
@@ -767,7 +794,7 @@ def _run(args) -> int:
             note(f"  the whole run should take about {est / 60:.0f} min"
                  + (f": over the {BUDGET_S // 60}-minute budget" if est > BUDGET_S else ""), q)
         note(f"raw MiniLM encode of the same {len(texts):,} unit texts", q)
-        result.raw_s = raw_encode(embedder, texts, settings.embed_batch_size, q)
+        result.raw_s, result.raw_cpu = raw_encode(embedder, texts, settings.embed_batch_size, q)
 
         # 2. Nothing changed.
         note("re-index, nothing changed", q)
@@ -778,13 +805,12 @@ def _run(args) -> int:
         result.store_bytes = du(work / "store")
 
         # 3. Asks over the whole corpus, interleaved with a store of the seed articles.
-        questions, about_speakers = make_questions(captured, corpus.squad_questions,
-                                                   args.questions + WARMUP_QUESTIONS)
-        if len(questions) <= WARMUP_QUESTIONS:
-            raise BenchError(f"only {len(questions)} questions could be made from {args.articles} articles; "
-                             "generate more with --articles")
-        warmup, questions = questions[:WARMUP_QUESTIONS], questions[WARMUP_QUESTIONS:]
-        result.questions = len(questions)
+        questions, warmup, about_speakers = make_questions(captured, corpus.squad_questions, args.questions,
+                                                           WARMUP_QUESTIONS)
+        if not questions:
+            raise BenchError(f"no question could be made from {args.articles} articles; generate more with "
+                             "--articles")
+        result.questions, result.warmup = len(questions), len(warmup)
         n_sp = sum(1 for x in questions if x in about_speakers)
         result.question_mix = f"{n_sp} about quoted speakers, {len(questions) - n_sp} from SQuAD"
         result.examples = [next((x for x in questions if x in about_speakers), ""),

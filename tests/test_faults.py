@@ -1,17 +1,21 @@
 """Faults: indexing killed mid-way, a damaged or foreign store folder, a Chroma server that goes away.
 
-Kill tests: one driver subprocess imports the project once, then forks one child per kill point. Each child
-runs the real `main(["index", FOLDER, "--store", DIR])` with a hook that SIGKILLs the child itself at an
-exact point (an embedding call, a unit batch write, a document record write or delete). The test process
-then opens each killed store and checks that no document is half-visible, and that a second indexing run
-finishes the job. To keep the module fast the children reuse the spaCy pipeline loaded once by the driver
-and embeddings computed once by the real model (a memo of the same model, not a fake); attribution,
-units and every Chroma write are the product's own code path.
-"""
+1. Corruption: garbage, truncated or empty chroma.sqlite3, damaged or deleted vector segments, a registry of
+   another model or schema, a foreign folder: a one-line error that says to rebuild, and --rebuild (or ask,
+   for an incompatible store) recovers without touching files that are not Chroma's.
+2. A real `chroma run` server stopped and restarted under a live Assistant.
+3. Kill tests: one driver subprocess imports the project once, then forks one child per kill point. Each
+   child runs the real `main(["index", FOLDER, "--store", DIR])` with a hook that SIGKILLs the child itself
+   at an exact point (the embedding call, a unit batch write, a document record write or delete); the test
+   ids name the points. The test process then opens each killed store and checks that no document is
+   half-visible, and that a second indexing run finishes the job. The driver starts with the module and
+   runs while sections 1 and 2 do.
 
+For speed, the spaCy pipeline is loaded once and each text is embedded once by the real MiniLM (a memo of
+the same model, not a fake); attribution, units and every Chroma read and write are the product's own code.
+"""
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
 import json
@@ -166,8 +170,8 @@ def forget_chroma(store_dir: Path) -> None:
     """Close this process's Chroma handle on a folder, as if the process that wrote it had ended."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    system = SharedSystemClient._identifier_to_system.pop(str(store_dir), None)
-    SharedSystemClient._identifier_to_refcount.pop(str(store_dir), None)
+    system = getattr(SharedSystemClient, "_identifier_to_system", {}).pop(str(store_dir), None)
+    getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(str(store_dir), None)
     if system is not None:
         with contextlib.suppress(Exception):
             system.stop()
@@ -189,14 +193,17 @@ def one_error_line(err: str, out: str = "") -> str:
 
 
 @pytest.fixture
-def fast_cli(monkeypatch, embedder, nlp, cli_env):
-    """main([...]) as a user runs it, but reusing the session's loaded model and spaCy pipeline."""
-    real = Embedder.model
+def fast_cli(monkeypatch, memo, nlp, cli_env):
+    """main([...]) as a user runs it, but with the session's loaded spaCy pipeline, and the model's vectors
+    remembered across tests (the same MiniLM, each text embedded once)."""
+    real = Embedder.encode
 
-    def model(self):
-        return embedder.model if self.model_name == embedder.model_name else real.fget(self)
+    def encode(self, texts, batch_size: int = 64, progress: bool = False):
+        if self is memo.base or self.model_name != memo.model_name:
+            return real(self, texts, batch_size=batch_size, progress=progress)
+        return memo.encode(texts, batch_size=batch_size)
 
-    monkeypatch.setattr(Embedder, "model", property(model))
+    monkeypatch.setattr(Embedder, "encode", encode)
     monkeypatch.setattr(indexing, "load_nlp", lambda: nlp)
 
 
@@ -246,200 +253,7 @@ def check_complete(store: Store, files: list[Path]) -> None:
     assert not orphans, f"units of no served document left in the store: {dict(orphans)}"
 
 
-# --------------------------------------------------------------------------- 1. kill tests
-
-DRIVER = r'''
-import json, os, signal, sys, time
-spec = json.load(open(sys.argv[1], encoding="utf-8"))
-import chromadb  # noqa: F401  imported once, before the forks
-from chromadb.api.models.Collection import Collection
-import sentence_transformers  # noqa: F401
-import assistant.cli as cli
-import assistant.indexing as indexing
-import assistant.store as store_mod
-from assistant.attribution import load_nlp
-
-NLP = load_nlp()
-VECTORS = json.load(open(spec["vectors"], encoding="utf-8"))
-
-
-def child(step):
-    kill = step.get("kill") or {}
-    log = open(step["log"], "a", encoding="utf-8")
-
-    def note(msg):
-        log.write(msg + "\n")
-        log.flush()
-
-    def die(msg):
-        note("SIGKILL " + msg)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    load = cli.load_settings
-    cli.load_settings = lambda: load().with_(embed_batch_size=spec["batch"])
-    indexing.load_nlp = lambda: NLP
-    counts = {}
-    real_encode = store_mod.Embedder.encode
-
-    def encode(self, texts, *a, **k):
-        counts["encode"] = n = counts.get("encode", 0) + 1
-        if kill.get("at") == "encode" and n == kill["n"]:
-            die(f"at embedding call {n}")
-        if all(t in VECTORS for t in texts):
-            return [VECTORS[t] for t in texts]
-        return real_encode(self, texts, *a, **k)
-
-    store_mod.Embedder.encode = encode
-
-    def hook(op, real):
-        def call(self, *a, **k):
-            kind = ("registry" if self.name.endswith(store_mod.REGISTRY_SUFFIX) else "units") + op
-            counts[kind] = n = counts.get(kind, 0) + 1
-            if kill.get("at") == kind + "-before" and n == kill["n"]:
-                die(f"before {kind} {n}")
-            out = real(self, *a, **k)
-            note(f"{kind} {n} {json.dumps(k.get('ids'))}")
-            if kill.get("at") == kind + "-after" and n == kill["n"]:
-                die(f"after {kind} {n}")
-            return out
-        return call
-
-    Collection.upsert = hook("", Collection.upsert)
-    Collection.delete = hook("-delete", Collection.delete)
-    return cli.main(step["argv"])
-
-
-results = {}
-for sc in spec["scenarios"]:
-    out = []
-    for step in sc["steps"]:
-        if "edit" in step:
-            for path, text in step["edit"].items():
-                with open(path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            continue
-        t = time.time()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                rc = child(step)
-            except BaseException:
-                import traceback
-                traceback.print_exc()
-                rc = 99
-            os._exit(rc)
-        _, status = os.waitpid(pid, 0)
-        out.append({"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                    "seconds": round(time.time() - t, 2)})
-    results[sc["id"]] = out
-with open(sys.argv[2], "w", encoding="utf-8") as fh:
-    json.dump(results, fh)
-'''
-
-# id -> (kill point, edit scenario?). Unit writes are counted over the whole run (BATCH units each, three
-# per article); records are the registry writes, the commit point of each document.
-KILLS = {
-    "embedding-call-1": ({"at": "encode", "n": 1}, False),
-    "before-unit-write-1": ({"at": "units-before", "n": 1}, False),
-    "after-unit-write-2-doc1-partial": ({"at": "units-after", "n": 2}, False),
-    "after-unit-write-8-doc3-partial": ({"at": "units-after", "n": 8}, False),
-    "before-record-1-doc1-units-complete": ({"at": "registry-before", "n": 1}, False),
-    "after-record-3": ({"at": "registry-after", "n": 3}, False),
-    "before-record-7-doc7-units-complete": ({"at": "registry-before", "n": 7}, False),
-    "edited-after-new-record-before-old-deleted": ({"at": "registry-after", "n": 1}, True),
-    "edited-after-old-record-deleted-before-its-units": ({"at": "registry-delete-after", "n": 1}, True),
-}
-
-
-@pytest.fixture(scope="module")
-def kill_runs(tmp_path_factory, memo, nlp):
-    """Run every kill point once, in one driver subprocess; returns {id: (folder, store_dir, result, log)}."""
-    from assistant.articles import parse_article
-    from assistant.attribution import attribute
-    from assistant.units import build_units
-
-    root = tmp_path_factory.mktemp("kills")
-    base = root / "articles"
-    files = write_articles(base)
-    # The vectors of every unit the runs will write, by the real model, once.
-    texts = []
-    for i, f in enumerate(files):
-        for body in [f.read_text(encoding="utf-8")] + ([edited_text(i)] if i in EDITED else []):
-            art = parse_article(body, str(f))
-            texts += [u.text for u in build_units(art, attribute(art, nlp))]
-    memo.encode(texts)
-    vectors = root / "vectors.json"
-    vectors.write_text(json.dumps(memo.memo), encoding="utf-8")
-
-    scenarios, where = [], {}
-    for kid, (kill, edit) in KILLS.items():
-        folder = base
-        if edit:
-            folder = root / f"articles-{kid}"
-            shutil.copytree(base, folder)
-        store_dir = root / f"store-{kid}"
-        log = root / f"{kid}.log"
-        argv = ["index", str(folder), "--store", str(store_dir)]
-        steps = [{"argv": argv, "log": str(log), "kill": kill}]
-        if edit:
-            steps = [{"argv": argv, "log": str(log)},
-                     {"edit": {str(folder / files[i].name): edited_text(i) for i in EDITED}}] + steps
-        scenarios.append({"id": kid, "steps": steps})
-        where[kid] = (folder, store_dir, log)
-    spec = root / "spec.json"
-    spec.write_text(json.dumps({"scenarios": scenarios, "batch": BATCH, "vectors": str(vectors)}), encoding="utf-8")
-    results = root / "results.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-               TOKENIZERS_PARALLELISM="false")
-    proc = subprocess.run([sys.executable, "-c", DRIVER, str(spec), str(results)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    got = json.loads(results.read_text(encoding="utf-8"))
-    return {kid: (folder, store_dir, got[kid], log.read_text(encoding="utf-8"), proc.stderr)
-            for kid, (folder, store_dir, log) in where.items()}
-
-
-def committed(log: str) -> set[str]:
-    """The doc_ids whose record write completed and was not deleted, by the child's own log."""
-    ids: set[str] = set()
-    for line in log.splitlines():
-        kind, _n, rest = line.split(" ", 2) if line.count(" ") >= 2 else (line, "", "")
-        if kind == "registry":
-            ids |= set(json.loads(rest))
-        elif kind == "registry-delete":
-            ids -= set(json.loads(rest))
-    return ids
-
-
-@pytest.mark.parametrize("kid", list(KILLS))
-def test_kill_during_indexing_leaves_no_half_document(kid, kill_runs, memo, nlp):
-    folder, store_dir, result, log, driver_err = kill_runs[kid]
-    _kill, edit = KILLS[kid]
-    # the child was killed at its kill point (an earlier run, in the edit scenarios, completed)
-    assert result[-1]["signal"] == signal.SIGKILL, (result, log, driver_err[-2000:])
-    assert all(r["code"] == 0 for r in result[:-1]), (result, driver_err[-2000:])
-    assert log.rstrip().splitlines()[-1].startswith("SIGKILL"), log
-
-    store = Store(local_settings(store_dir), embedder=memo)
-    stale = frozenset(str((folder / f"{i:02d}_{ARTICLES[i][0]}.txt").resolve()) for i in EDITED) if edit \
-        else frozenset()
-    docs = check_consistent(store, stale_ok=stale)
-    # exactly the documents whose record write finished are served: no more, no fewer
-    assert set(docs) == committed(log), (sorted(docs), sorted(committed(log)))
-
-    # a second run finishes the job
-    files = sorted(folder.glob("*.txt"))
-    report = indexing.index_paths([folder], store, progress=False, nlp=nlp)
-    assert not report.failed, report.failed
-    store = Store(local_settings(store_dir), embedder=memo)
-    check_complete(store, files)
-
-
-# --------------------------------------------------------------------------- 2. corruption
+# --------------------------------------------------------------------------- 1. corruption
 
 
 def build_seed_store(store_dir: Path, memo: Embedder, nlp) -> Store:
@@ -487,7 +301,7 @@ def damage(kind: str, store_dir: Path) -> None:
     elif kind == "truncated-sqlite":
         data = db.read_bytes()
         db.write_bytes(data[:len(data) // 2])
-    elif kind == "empty-sqlite":
+    elif kind in ("empty-sqlite", "empty-sqlite-alone"):
         db.write_bytes(b"")
     elif kind == "garbage-hnsw-segments":
         segs = _segments(store_dir)
@@ -504,12 +318,16 @@ def damage(kind: str, store_dir: Path) -> None:
         raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["garbage-sqlite", "truncated-sqlite", "empty-sqlite", "garbage-hnsw-segments",
-                                  "deleted-hnsw-segments"])
+@pytest.mark.parametrize("kind", ["garbage-sqlite", "truncated-sqlite", "empty-sqlite", "empty-sqlite-alone",
+                                  "garbage-hnsw-segments", "deleted-hnsw-segments"])
 def test_damaged_store_is_an_error_line_and_rebuild_recovers(kind, tmp_path, memo, nlp, fast_cli):
     store_dir = tmp_path / "chroma"
-    build_seed_store(store_dir, memo, nlp)
-    forget_chroma(store_dir)  # the damage happens while no process has the store open
+    if kind == "empty-sqlite-alone":  # no store ever built here: just an empty file of Chroma's name
+        store_dir.mkdir()
+        (store_dir / "chroma.sqlite3").write_bytes(b"")
+    else:
+        build_seed_store(store_dir, memo, nlp)
+        forget_chroma(store_dir)  # the damage happens while no process has the store open
     mine = foreign_files(store_dir)
     damage(kind, store_dir)
 
@@ -575,6 +393,9 @@ def test_foreign_directory_keeps_its_files(rebuild, tmp_path, memo, fast_cli):
     assert "cut waiting times in half" in out
 
 
+@pytest.mark.xfail(strict=False, reason="product bug: Store._wipe_embedded (reset(hard=True), on a folder "
+                   "Chroma cannot open) deletes every UUID-named folder with all its contents, Chroma's or not "
+                   "(by its code also any folder named 'documents')")
 def test_hard_reset_deletes_only_chroma_files_in_a_foreign_directory(tmp_path, memo, fast_cli):
     """A folder Chroma cannot open (a garbage chroma.sqlite3) that also holds a user's own folder whose name
     happens to be a UUID, like Chroma's segment folders: --rebuild may delete Chroma's files only."""
@@ -592,7 +413,7 @@ def test_hard_reset_deletes_only_chroma_files_in_a_foreign_directory(tmp_path, m
     assert_untouched(mine)
 
 
-# --------------------------------------------------------------------------- 3. Chroma server gone
+# --------------------------------------------------------------------------- 2. Chroma server gone
 
 class ChromaServer:
     def __init__(self, path: Path, log: Path):
@@ -678,9 +499,16 @@ def assert_server_answer(a: Assistant, which: str) -> None:
     assert any(expected in q.text for q in ans.quotes), ans
 
 
-@pytest.mark.xfail(strict=False, reason="product bug: Store.count() (and header_units) call Chroma without "
-                                        "turning a failure into StoreError: Assistant.ask raises httpx.ConnectError")
-@pytest.mark.parametrize("which", list(SERVER_QUESTIONS))
+GONE_BUGS = {
+    "quote": "product bug: Store.count() calls Chroma unguarded (Assistant.ask -> HybridRetriever.search -> "
+             "Store.query -> Store.count): with the server gone ask raises httpx.ConnectError, not StoreError",
+    "byline": "product bug: Store.header_units() calls Chroma unguarded (a question about the article itself, "
+              "'Who wrote the article?'): with the server gone ask raises httpx.ConnectError, not StoreError",
+}
+
+
+@pytest.mark.parametrize("which", [pytest.param(w, marks=pytest.mark.xfail(strict=False, reason=GONE_BUGS[w]))
+                                   for w in SERVER_QUESTIONS])
 def test_server_gone_is_a_store_error_that_names_it(which, server_up, memo, tmp_path):
     a = server_assistant(server_up, memo, tmp_path)
     assert_server_answer(a, which)
@@ -711,3 +539,245 @@ def test_same_assistant_answers_again_when_the_server_is_back(server_up, memo, t
     server_up.start()  # the same port and data folder
     for which in SERVER_QUESTIONS:
         assert_server_answer(a, which)
+
+
+# --------------------------------------------------------------------------- 3. kill tests (last: their
+# driver runs in the background while the tests above run)
+
+DRIVER = r'''
+import json, os, signal, sys, time
+spec = json.load(open(sys.argv[1], encoding="utf-8"))
+import chromadb  # noqa: F401  imported once, before the forks
+from chromadb.api.models.Collection import Collection
+import sentence_transformers  # noqa: F401
+import assistant.cli as cli
+import assistant.indexing as indexing
+import assistant.store as store_mod
+from assistant.attribution import load_nlp
+
+NLP = load_nlp()
+VECTORS = json.load(open(spec["vectors"], encoding="utf-8"))
+
+
+def child(step):
+    kill = step.get("kill") or {}
+    log = open(step["log"], "a", encoding="utf-8")
+
+    def note(msg):
+        log.write(msg + "\n")
+        log.flush()
+
+    def die(msg):
+        note("SIGKILL " + msg)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    load = cli.load_settings
+    cli.load_settings = lambda: load().with_(embed_batch_size=spec["batch"])
+    indexing.load_nlp = lambda: NLP
+    counts = {}
+    real_encode = store_mod.Embedder.encode
+
+    def encode(self, texts, *a, **k):
+        counts["encode"] = n = counts.get("encode", 0) + 1
+        if kill.get("at") == "encode" and n == kill["n"]:
+            die(f"at embedding call {n}")
+        if all(t in VECTORS for t in texts):
+            return [VECTORS[t] for t in texts]
+        return real_encode(self, texts, *a, **k)
+
+    store_mod.Embedder.encode = encode
+
+    def hook(op, real):
+        def call(self, *a, **k):
+            kind = ("registry" if self.name.endswith(store_mod.REGISTRY_SUFFIX) else "units") + op
+            counts[kind] = n = counts.get(kind, 0) + 1
+            if kill.get("at") == kind + "-before" and n == kill["n"]:
+                die(f"before {kind} {n}")
+            out = real(self, *a, **k)
+            note(f"{kind} {n} {json.dumps(k.get('ids', a[0] if a else None))}")
+            if kill.get("at") == kind + "-after" and n == kill["n"]:
+                die(f"after {kind} {n}")
+            return out
+        return call
+
+    Collection.upsert = hook("", Collection.upsert)
+    Collection.delete = hook("-delete", Collection.delete)
+    return cli.main(step["argv"])
+
+
+results = {}
+for sc in spec["scenarios"]:
+    out = []
+    for step in sc["steps"]:
+        if "edit" in step:
+            for path, text in step["edit"].items():
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            continue
+        t = time.time()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                rc = child(step)
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+                rc = 99
+            os._exit(rc)
+        _, status = os.waitpid(pid, 0)
+        out.append({"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                    "seconds": round(time.time() - t, 2)})
+    results[sc["id"]] = out
+with open(sys.argv[2], "w", encoding="utf-8") as fh:
+    json.dump(results, fh)
+'''
+
+# id -> (kill point, edit scenario?). Unit writes are counted over the whole run (BATCH units each, three
+# per article); records are the registry writes, the commit point of each document.
+KILLS = {
+    "embedding-call-1": ({"at": "encode", "n": 1}, False),
+    "before-unit-write-1": ({"at": "units-before", "n": 1}, False),
+    "after-unit-write-2-doc1-partial": ({"at": "units-after", "n": 2}, False),
+    "after-unit-write-8-doc3-partial": ({"at": "units-after", "n": 8}, False),
+    "before-record-1-doc1-units-complete": ({"at": "registry-before", "n": 1}, False),
+    "after-record-3": ({"at": "registry-after", "n": 3}, False),
+    "before-record-7-doc7-units-complete": ({"at": "registry-before", "n": 7}, False),
+    "edited-after-new-record-before-old-deleted": ({"at": "registry-after", "n": 1}, True),
+    "edited-after-old-record-deleted-before-its-units": ({"at": "registry-delete-after", "n": 1}, True),
+}
+
+
+KILL_TESTS = ("test_kill_during_indexing_leaves_no_half_document", "test_index_again_after_a_kill_completes")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kill_driver(request, tmp_path_factory, memo, nlp):
+    """Starts every kill run, in one driver subprocess, as soon as the module starts, so that it runs while
+    the tests above do; the kill tests wait for it. Nothing starts when no kill test is selected."""
+    if not hasattr(os, "fork") or not any(getattr(item, "originalname", None) in KILL_TESTS
+                                          and item.module is request.module for item in request.session.items):
+        yield None
+        return
+    from assistant.articles import parse_article
+    from assistant.attribution import attribute
+    from assistant.units import build_units
+
+    root = tmp_path_factory.mktemp("kills")
+    base = root / "articles"
+    files = write_articles(base)
+    # The vectors of every unit the runs will write, by the real model, once.
+    texts = []
+    for i, f in enumerate(files):
+        for body in [f.read_text(encoding="utf-8")] + ([edited_text(i)] if i in EDITED else []):
+            art = parse_article(body, str(f))
+            texts += [u.text for u in build_units(art, attribute(art, nlp))]
+    memo.encode(texts)
+    vectors = root / "vectors.json"
+    vectors.write_text(json.dumps(memo.memo), encoding="utf-8")
+
+    scenarios, where = [], {}
+    for kid, (kill, edit) in KILLS.items():
+        folder = base
+        if edit:
+            folder = root / f"articles-{kid}"
+            shutil.copytree(base, folder)
+        store_dir = root / f"store-{kid}"
+        log = root / f"{kid}.log"
+        argv = ["index", str(folder), "--store", str(store_dir)]
+        steps = [{"argv": argv, "log": str(log), "kill": kill}]
+        if edit:
+            steps = [{"argv": argv, "log": str(log)},
+                     {"edit": {str(folder / files[i].name): edited_text(i) for i in EDITED}}] + steps
+        scenarios.append({"id": kid, "steps": steps})
+        where[kid] = (folder, store_dir, log)
+    spec = root / "spec.json"
+    spec.write_text(json.dumps({"scenarios": scenarios, "batch": BATCH, "vectors": str(vectors)}), encoding="utf-8")
+    results, errors = root / "results.json", root / "driver.err"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+               TOKENIZERS_PARALLELISM="false")
+    with open(errors, "wb") as err:
+        # its own process group: the driver and the child it may have forked are stopped together
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(spec), str(results)], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        yield {"proc": proc, "results": results, "errors": errors, "where": where, "done": None}
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def kill_runs(kill_driver):
+    """{id: (folder, store_dir, step results, child log, driver stderr)} once the driver has finished."""
+    if kill_driver is None:  # pragma: no cover - Linux and macOS have fork
+        pytest.skip("the kill driver forks: no os.fork here")
+    if kill_driver["done"] is None:
+        try:
+            code = kill_driver["proc"].wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(kill_driver["proc"].pid, signal.SIGKILL)
+            raise
+        err = kill_driver["errors"].read_text(encoding="utf-8", errors="replace")
+        assert code == 0, err[-3000:]
+        got = json.loads(kill_driver["results"].read_text(encoding="utf-8"))
+        kill_driver["done"] = {kid: (folder, store_dir, got[kid], log.read_text(encoding="utf-8"), err)
+                               for kid, (folder, store_dir, log) in kill_driver["where"].items()}
+    return kill_driver["done"]
+
+
+def committed(log: str) -> set[str]:
+    """The doc_ids whose record write completed and was not deleted, by the child's own log."""
+    ids: set[str] = set()
+    for line in log.splitlines():
+        kind, _n, rest = line.split(" ", 2) if line.count(" ") >= 2 else (line, "", "")
+        if kind == "registry":
+            ids |= set(json.loads(rest))
+        elif kind == "registry-delete":
+            ids -= set(json.loads(rest))
+    return ids
+
+
+def edited_sources(folder: Path) -> frozenset[str]:
+    return frozenset(str((folder / f"{i:02d}_{ARTICLES[i][0]}.txt").resolve()) for i in EDITED)
+
+
+@pytest.mark.parametrize("kid", list(KILLS))
+def test_kill_during_indexing_leaves_no_half_document(kid, kill_runs, memo):
+    folder, store_dir, result, log, driver_err = kill_runs[kid]
+    _kill, edit = KILLS[kid]
+    # the child was killed at its kill point (the first run of an edit scenario completed)
+    assert result[-1]["signal"] == signal.SIGKILL, (result, log, driver_err[-2000:])
+    assert all(r["code"] == 0 for r in result[:-1]), (result, driver_err[-2000:])
+    assert log.rstrip().splitlines()[-1].startswith("SIGKILL"), log
+
+    store = Store(local_settings(store_dir), embedder=memo)
+    docs = check_consistent(store, stale_ok=edited_sources(folder) if edit else frozenset())
+    # exactly the documents whose record write finished are served: no more, no fewer
+    assert set(docs) == committed(log), (sorted(docs), sorted(committed(log)))
+
+
+KNOWN = {
+    "edited-after-old-record-deleted-before-its-units": "product bug: killed after an old version's record is "
+    "deleted and before its units are, those units stay in the collection for good (not served; count() and "
+    "query n_results include them); no `index` run removes them, only --rebuild",
+}
+
+
+@pytest.mark.parametrize("kid", [pytest.param(k, marks=pytest.mark.xfail(strict=False, reason=KNOWN[k]))
+                                 if k in KNOWN else k for k in KILLS])
+def test_index_again_after_a_kill_completes(kid, kill_runs, memo, nlp, tmp_path):
+    folder, store_dir, result, _log, _err = kill_runs[kid]
+    assert result[-1]["signal"] == signal.SIGKILL
+    copy = tmp_path / "store"  # the killed store stays as it was for the test above
+    shutil.copytree(store_dir, copy)
+    store = Store(local_settings(copy), embedder=memo)
+    report = indexing.index_paths([folder], store, progress=False, nlp=nlp)
+    assert not report.failed, report.failed
+    check_complete(Store(local_settings(copy), embedder=memo), sorted(folder.glob("*.txt")))
