@@ -160,6 +160,8 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
         if prune:
             keep = {str(Path(f).resolve()) for f in files}
             report.pruned = store.prune(keep)
+        if swept := store.sweep():
+            log.info("removed %d leftover units of an interrupted run", swept)
     return report
 
 

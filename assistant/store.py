@@ -305,8 +305,14 @@ class Store:
 
         root = self.settings.store_dir
         uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        ours = re.compile(r"^[0-9a-f]{16}\.(?:txt|tmp)$")
+        # Only what Chroma or we wrote: a vector segment folder holds nothing but HNSW files, and our
+        # documents folder nothing but <id>.txt. Anything else in the folder is the user's, and stays.
+        segment_files = {"header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle"}
         for p in root.iterdir() if root.exists() else ():
-            if p.is_dir() and (uuid.match(p.name) or p.name == "documents"):
+            if p.is_dir() and uuid.match(p.name) and all(f.name in segment_files for f in p.iterdir()):
+                shutil.rmtree(p)
+            elif p.is_dir() and p.name == "documents" and all(ours.match(f.name) for f in p.iterdir()):
                 shutil.rmtree(p)
             elif p.is_file() and (p.name.startswith("chroma.sqlite3") or p.name == "manifest.json"):
                 p.unlink()
@@ -390,7 +396,25 @@ class Store:
     # ------------------------------------------------------------------ reading
 
     def count(self) -> int:
-        return self.collection.count()
+        try:
+            return self.collection.count()
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _failed(self.settings, "counting the units", exc) from exc
+
+    def sweep(self) -> int:
+        """Delete units that belong to no served document (left by a run that was killed); returns how many."""
+        served = list(self.documents())
+        try:
+            where = {"doc_id": {"$nin": served}} if served else None
+            ids = self.collection.get(where=where, include=[])["ids"]
+            if ids:
+                self.collection.delete(ids=ids)
+        except Exception as exc:  # noqa: BLE001
+            raise _failed(self.settings, "removing leftover units", exc) from exc
+        self._units = None
+        return len(ids)
 
     def all_units(self) -> list[Unit]:
         """Every stored unit, in document order; cached until the next write."""
@@ -416,7 +440,10 @@ class Store:
 
     def header_units(self, doc_id: str | None, kind: str) -> list[Unit]:
         """The header line units (date or byline) of one document, or of every document."""
-        got = self.collection.get(where={"kind": "metadata"}, include=["documents", "metadatas"])
+        try:
+            got = self.collection.get(where={"kind": "metadata"}, include=["documents", "metadatas"])
+        except Exception as exc:  # noqa: BLE001
+            raise _failed(self.settings, "reading the header lines", exc) from exc
         units = _to_units(got["ids"], got["documents"], got["metadatas"])
         served = self.documents()
         units = [u for u in units if u.cue == kind and (doc_id is None or u.doc_id == doc_id) and u.doc_id in served]

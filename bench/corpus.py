@@ -643,7 +643,8 @@ def format_report(r: Result, n_articles: int) -> str:
     lines.append(f"corpus: {len(c.files):,} articles, {sum(c.sizes) / 1e6:.2f} MB, {statistics.mean(kb):.1f} kB "
                  f"each (10-90% {kb[len(kb) // 10]:.1f}-{kb[len(kb) * 9 // 10]:.1f}, min {kb[0]:.1f}, max "
                  f"{kb[-1]:.1f}), {statistics.mean(c.paragraphs):.1f} paragraphs each; {c.used_paragraphs:,} "
-                 f"paragraphs drawn from {c.source_paragraphs:,} source paragraphs (each used {c.used_paragraphs / max(c.source_paragraphs, 1):.1f} times on average)")
+                 f"paragraphs drawn from {c.source_paragraphs:,} source paragraphs (each used "
+                 f"{c.used_paragraphs / max(c.source_paragraphs, 1):.1f} times on average)")
 
     def split_line(label: str, s: Split) -> str:
         parts = (("reading", s.reading), ("attribution (spaCy)", s.attribution), ("units", s.units),

@@ -278,6 +278,7 @@ def warm_up(url: str, questions: list[str], quiet: bool) -> list[float]:
         except Exception as exc:
             raise BenchError(f"warm-up: /ask failed on {q!r}: {describe(exc)}") from exc
         times.append((time.perf_counter() - t) * 1000)
+    client.close()
     note(f"  single client: median {statistics.median(times):.0f} ms over {len(times)} questions", quiet)
     return times
 

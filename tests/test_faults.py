@@ -393,9 +393,6 @@ def test_foreign_directory_keeps_its_files(rebuild, tmp_path, memo, fast_cli):
     assert "cut waiting times in half" in out
 
 
-@pytest.mark.xfail(strict=False, reason="product bug: Store._wipe_embedded (reset(hard=True), on a folder "
-                   "Chroma cannot open) deletes every UUID-named folder with all its contents, Chroma's or not "
-                   "(by its code also any folder named 'documents')")
 def test_hard_reset_deletes_only_chroma_files_in_a_foreign_directory(tmp_path, memo, fast_cli):
     """A folder Chroma cannot open (a garbage chroma.sqlite3) that also holds a user's own folder whose name
     happens to be a UUID, like Chroma's segment folders: --rebuild may delete Chroma's files only."""
@@ -499,16 +496,9 @@ def assert_server_answer(a: Assistant, which: str) -> None:
     assert any(expected in q.text for q in ans.quotes), ans
 
 
-GONE_BUGS = {
-    "quote": "product bug: Store.count() calls Chroma unguarded (Assistant.ask -> HybridRetriever.search -> "
-             "Store.query -> Store.count): with the server gone ask raises httpx.ConnectError, not StoreError",
-    "byline": "product bug: Store.header_units() calls Chroma unguarded (a question about the article itself, "
-              "'Who wrote the article?'): with the server gone ask raises httpx.ConnectError, not StoreError",
-}
 
 
-@pytest.mark.parametrize("which", [pytest.param(w, marks=pytest.mark.xfail(strict=False, reason=GONE_BUGS[w]))
-                                   for w in SERVER_QUESTIONS])
+@pytest.mark.parametrize("which", SERVER_QUESTIONS)
 def test_server_gone_is_a_store_error_that_names_it(which, server_up, memo, tmp_path):
     a = server_assistant(server_up, memo, tmp_path)
     assert_server_answer(a, which)
@@ -763,15 +753,9 @@ def test_kill_during_indexing_leaves_no_half_document(kid, kill_runs, memo):
     assert set(docs) == committed(log), (sorted(docs), sorted(committed(log)))
 
 
-KNOWN = {
-    "edited-after-old-record-deleted-before-its-units": "product bug: killed after an old version's record is "
-    "deleted and before its units are, those units stay in the collection for good (not served; count() and "
-    "query n_results include them); no `index` run removes them, only --rebuild",
-}
 
 
-@pytest.mark.parametrize("kid", [pytest.param(k, marks=pytest.mark.xfail(strict=False, reason=KNOWN[k]))
-                                 if k in KNOWN else k for k in KILLS])
+@pytest.mark.parametrize("kid", KILLS)
 def test_index_again_after_a_kill_completes(kid, kill_runs, memo, nlp, tmp_path):
     folder, store_dir, result, _log, _err = kill_runs[kid]
     assert result[-1]["signal"] == signal.SIGKILL
