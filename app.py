@@ -4,7 +4,8 @@
 
 The page only presents the `assistant` API (see assistant/web.py for the HTML). It also serves the named
 endpoint `/ask` for scripts: `gradio_client.Client(URL).predict(question, top_k, document, api_name="/ask")`
-returns the same JSON object as `python -m assistant ask --json`.
+returns the same JSON object as `python -m assistant ask --json` (set HF_HUB_OFFLINE=1 and
+GRADIO_ANALYTICS_ENABLED=False in the client's environment, or gradio_client itself contacts the internet).
 """
 
 from __future__ import annotations
