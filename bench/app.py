@@ -30,21 +30,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-APP = ROOT / "app.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, never the project's app.py
+
+from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_questions,  # noqa: E402
+                    make_client, note, require_gradio_client)
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -52,24 +49,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 START_TARGET_S = 8.0
 RSS_TARGET_GB = 1.2
 BROWSER_QUESTIONS = 10
-TOP_K = 3
-START_TIMEOUT_S = 300.0  # a cold start indexes the seeds first
 ANSWER_TIMEOUT_S = 60.0
-STOP_GRACE_S = 10.0
-GENERIC_QUESTIONS = (
-    "What is the article about?",
-    "Who is quoted in the article?",
-    "What did officials say?",
-    "What does the report say?",
-    "What happened next?",
-    "Who said it was a mistake?",
-    "How many people were affected?",
-    "What is the recipe for apple pie?",
-)
-
-
-class BenchError(Exception):
-    """The benchmark cannot run: a missing input, an app that does not start, a question it cannot answer."""
 
 
 @dataclass(frozen=True)
@@ -96,78 +76,7 @@ class Result:
     load: float = 0.0
 
 
-# --------------------------------------------------------------------------- progress
-
-
-def note(msg: str, quiet: bool) -> None:
-    if not quiet:
-        print(msg, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- questions
-
-
-def load_questions(path: Path | None) -> tuple[list[str], str]:
-    """The questions to ask and where they came from."""
-    if path is not None:
-        if not path.is_file():
-            raise BenchError(f"{path}: not found; --questions takes a text file with one question a line")
-        qs = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        if not qs:
-            raise BenchError(f"{path}: no questions (one a line)")
-        return qs, str(path)
-    gold = SHARED / "gold" / "dev.jsonl"
-    if gold.is_file():
-        qs = []
-        for n, ln in enumerate(gold.read_text(encoding="utf-8").splitlines(), 1):
-            if not ln.strip():
-                continue
-            try:
-                qs.append(str(json.loads(ln)["question"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise BenchError(f"{gold}:{n}: not a gold row with a question ({exc})") from exc
-        if qs:
-            return qs, str(gold)
-    return list(GENERIC_QUESTIONS), "built-in generic questions"
-
-
 # --------------------------------------------------------------------------- the app process
-
-
-def free_port(start: int) -> int:
-    """The first port from `start` up that nothing listens on."""
-    for port in range(start, min(start + 200, 65536)):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise BenchError(f"no free port in {start}..{start + 199}; pick another range with --port-base")
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live process below `pid`, from /proc."""
-    parent_of: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # The command name is in parentheses and may hold spaces; the parent's pid follows the state.
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) > 1:
-            parent_of[int(entry.name)] = int(fields[1])
-    out, frontier = [], [pid]
-    while frontier:
-        p = frontier.pop()
-        kids = [c for c, pp in parent_of.items() if pp == p]
-        out.extend(kids)
-        frontier.extend(kids)
-    return out
 
 
 def status_kb(pid: int, key: str) -> int | None:
@@ -180,98 +89,6 @@ def status_kb(pid: int, key: str) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return None
-
-
-class App:
-    """One `python app.py` process; a context manager that always stops it."""
-
-    def __init__(self, store: Path, port: int, log_path: Path):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}/"
-        self.log_path = log_path
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-        self._log = open(log_path, "wb")
-        self.t0 = time.perf_counter()
-        try:
-            self.proc = subprocess.Popen([sys.executable, str(APP), "--port", str(port), "--store", str(store)],
-                                         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-                                         stderr=subprocess.STDOUT)
-        except OSError as exc:
-            self._log.close()
-            raise BenchError(f"cannot run {APP}: {exc}") from exc
-        self._children: set[int] = set()
-        self._stopped = False
-
-    def __enter__(self) -> "App":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.t0
-
-    def log_tail(self, lines: int = 3) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace").strip()
-        except OSError:
-            return ""
-        return " | ".join(text.splitlines()[-lines:])
-
-    def check_alive(self) -> None:
-        rc = self.proc.poll()
-        if rc is not None:
-            tail = self.log_tail()
-            raise BenchError(f"app.py exited with status {rc} before answering"
-                             + (f": {tail}" if tail else f"; see {self.log_path}"))
-
-    def wait_http(self, timeout: float) -> float:
-        """Poll until the server answers HTTP (any status); returns seconds since the launch."""
-        deadline = time.perf_counter() + timeout
-        while True:
-            self.check_alive()
-            try:
-                with urllib.request.urlopen(self.url, timeout=1.0) as resp:
-                    resp.read(1)
-                return self.elapsed()
-            except urllib.error.HTTPError:
-                return self.elapsed()  # an error page is still an answering server
-            except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
-                pass
-            if time.perf_counter() > deadline:
-                raise BenchError(f"app.py did not answer HTTP on {self.url} within {timeout:.0f} s; "
-                                 f"its log ends: {self.log_tail() or '(empty)'}")
-            time.sleep(0.05)
-
-    def processes(self) -> list[int]:
-        """The app and its children, remembered so that stop() ends them too."""
-        kids = descendants(self.proc.pid) if self.proc.poll() is None else []
-        self._children.update(kids)
-        return [self.proc.pid] + kids
-
-    def stop(self) -> None:
-        """Terminate the app (and any child it started), then kill what is left; safe to call twice."""
-        if self._stopped:
-            return
-        self._stopped = True
-        try:
-            if self.proc.poll() is None:
-                self.processes()
-                self.proc.terminate()
-                try:
-                    self.proc.wait(STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(STOP_GRACE_S)
-            for pid in self._children:
-                for sig in (signal.SIGTERM, signal.SIGKILL):
-                    try:
-                        os.kill(pid, sig)
-                    except (ProcessLookupError, PermissionError):
-                        break
-                    time.sleep(0.2)
-        finally:
-            self._log.close()
 
 
 def ask_api(client, question: str) -> dict:
@@ -295,15 +112,10 @@ def start_once(store: Path, port: int, log_path: Path, question: str, cold: bool
 
     With keep=True the app is left running for the caller (who must stop it); otherwise it is stopped here.
     """
-    from gradio_client import Client
-
     app = App(store, port, log_path)
     try:
         http_s = app.wait_http(START_TIMEOUT_S)
-        try:
-            client = Client(app.url, verbose=False)
-        except Exception as exc:
-            raise BenchError(f"gradio_client cannot connect to {app.url}: {type(exc).__name__}: {exc}") from exc
+        client = make_client(app.url)
         ask_api(client, question)
         start = Start(http_s, app.elapsed(), cold)
     except BaseException:
@@ -499,10 +311,7 @@ def _run(args) -> int:
         raise BenchError(f"--port-base must be a port number from 1024 to 65535, not {args.port_base}")
     if not APP.is_file():
         raise BenchError(f"{APP}: not found")
-    try:
-        import gradio_client  # noqa: F401  (imported here so that its import time stays off the clock)
-    except ImportError as exc:
-        raise BenchError("gradio_client is not installed; run this with the project's .venv/bin/python") from exc
+    require_gradio_client()
 
     questions, source = load_questions(args.questions)
     q = args.quiet
@@ -546,7 +355,7 @@ def _run(args) -> int:
             note("browser round trips", q)
             (result.browser_ms, result.browser_wall_ms, result.browser_note,
              result.page_errors) = browser_round_trips(app.url, questions[:BROWSER_QUESTIONS], q)
-            app.check_alive()
+            app.check_alive(" before answering")
             result.peak_rss_kb, result.rss_now_kb, result.processes = measure_memory(app)
             if result.peak_rss_kb is None:
                 raise BenchError(f"cannot read VmHWM from /proc/{app.proc.pid}/status")

@@ -28,48 +28,29 @@ import ipaddress
 import json
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-APP = ROOT / "app.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, never the project's app.py
+
+from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_questions,  # noqa: E402
+                    make_client, note, poll_http, require_gradio_client)
 
 P95_TARGET_S = 1.0
 ERRORS_TARGET = 0
-TOP_K = 3
 WARMUP_QUESTIONS = 10
-START_TIMEOUT_S = 300.0  # a fresh store indexes the seeds first
 REQUEST_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 45.0  # after the deadline, for requests in flight (at most one per client, each capped)
 QUEUE_POLL_S = 0.5
-STOP_GRACE_S = 10.0
 WINDOW_S = 10.0
-GENERIC_QUESTIONS = (
-    "What is the article about?",
-    "Who is quoted in the article?",
-    "What did officials say?",
-    "What does the report say?",
-    "What happened next?",
-    "Who said it was a mistake?",
-    "How many people were affected?",
-    "What is the recipe for apple pie?",
-)
-
-
-class BenchError(Exception):
-    """The benchmark cannot run: a missing input, an app that does not start or cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -105,49 +86,7 @@ class Result:
         return [r for r in self.requests if r.error]
 
 
-# --------------------------------------------------------------------------- progress
-
-
-def note(msg: str, quiet: bool) -> None:
-    if not quiet:
-        print(msg, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- questions
-
-
-def load_questions(path: Path | None) -> tuple[list[str], str]:
-    """The questions to ask and where they came from."""
-    if path is not None:
-        if not path.is_file():
-            raise BenchError(f"{path}: not found; --questions takes a text file with one question a line")
-        qs = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        if not qs:
-            raise BenchError(f"{path}: no questions (one a line)")
-        return qs, str(path)
-    gold = SHARED / "gold" / "dev.jsonl"
-    if gold.is_file():
-        qs = []
-        for n, ln in enumerate(gold.read_text(encoding="utf-8").splitlines(), 1):
-            if not ln.strip():
-                continue
-            try:
-                qs.append(str(json.loads(ln)["question"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise BenchError(f"{gold}:{n}: not a gold row with a question ({exc})") from exc
-        if qs:
-            return qs, str(gold)
-    return list(GENERIC_QUESTIONS), "built-in generic questions"
-
-
 # --------------------------------------------------------------------------- the app
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def loopback_url(url: str) -> str:
@@ -166,91 +105,11 @@ def loopback_url(url: str) -> str:
 
 def wait_http(url: str, timeout: float, alive=lambda: None) -> None:
     """Poll until the server answers HTTP (any status); `alive()` raises when a started app has died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        alive()
-        try:
-            with urllib.request.urlopen(url, timeout=2.0) as resp:
-                resp.read(1)
-            return
-        except urllib.error.HTTPError:
-            return  # an error page is still an answering server
-        except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError(f"nothing answers HTTP on {url} within {timeout:.0f} s")
-        time.sleep(0.1)
-
-
-class App:
-    """One `python app.py` process; a context manager that always stops it."""
-
-    def __init__(self, store: Path, port: int, log_path: Path):
-        self.url = f"http://127.0.0.1:{port}/"
-        self.log_path = log_path
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-        self._log = open(log_path, "wb")
-        try:
-            self.proc = subprocess.Popen([sys.executable, str(APP), "--port", str(port), "--store", str(store)],
-                                         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-                                         stderr=subprocess.STDOUT)
-        except OSError as exc:
-            self._log.close()
-            raise BenchError(f"cannot run {APP}: {exc}") from exc
-
-    def __enter__(self) -> "App":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def log_tail(self, lines: int = 3) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace").strip()
-        except OSError:
-            return ""
-        return " | ".join(text.splitlines()[-lines:])
-
-    def cpu_seconds(self) -> float | None:
-        """User plus system CPU time of the app process so far, from /proc/PID/stat."""
-        try:
-            with open(f"/proc/{self.proc.pid}/stat", encoding="utf-8") as fh:
-                stat = fh.read()
-        except OSError:
-            return None
-        fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces; state comes next
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def check_alive(self) -> None:
-        rc = self.proc.poll()
-        if rc is not None:
-            tail = self.log_tail()
-            raise BenchError(f"app.py exited with status {rc}" + (f": {tail}" if tail else f"; see {self.log_path}"))
-
-    def stop(self) -> None:
-        """Terminate the app, then kill it if it lingers; safe to call twice."""
-        try:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(STOP_GRACE_S)
-        finally:
-            self._log.close()
+    if not poll_http(url, timeout, alive):
+        raise BenchError(f"nothing answers HTTP on {url} within {timeout:.0f} s")
 
 
 # --------------------------------------------------------------------------- the load
-
-
-def make_client(url: str):
-    from gradio_client import Client
-
-    try:
-        return Client(url, verbose=False)
-    except Exception as exc:  # gradio_client raises several kinds; what matters is the message
-        raise BenchError(f"gradio_client cannot connect to {url}: {type(exc).__name__}: {exc}") from exc
 
 
 def ask(client, question: str) -> None:
@@ -502,10 +361,7 @@ def _run(args) -> int:
     if not 1 <= args.duration <= 3600:
         raise BenchError("--duration takes seconds, from 1 to 3600")
     url = loopback_url(args.url) if args.url else None
-    try:
-        import gradio_client  # noqa: F401  (imported here so that its import time stays off the clock)
-    except ImportError as exc:
-        raise BenchError("gradio_client is not installed; run this with the project's .venv/bin/python") from exc
+    require_gradio_client()
     questions, source = load_questions(args.questions)
     q = args.quiet
     note(f"{len(questions)} questions from {source}", q)
