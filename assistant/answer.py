@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -144,7 +145,6 @@ class Assistant:
         self.gate = gate or Gate()
         self._wordvec: dict[str, np.ndarray] = {}
         self._unit_words: dict[str, list[str]] = {}
-        self._labels: dict[str, set[str]] = {}
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         """Answer one question with up to top_k quotes, or abstain."""
@@ -168,13 +168,12 @@ class Assistant:
         """Every passage of the asked-about speaker that the search did not bring: they are the candidates."""
         seen = {h.unit.id for h in hits}
         out = []
-        for u in self.retriever.units:
-            if u.id in seen or (doc_id and u.doc_id != doc_id) or u.kind == "metadata":
+        for u in self._units_of(speaker, doc_id):
+            if u.id in seen or u.kind == "metadata":
                 continue
-            if self.speaker_match(speaker, u) >= self.gate.speaker_match:
-                v = self.store.vector(u.id)
-                dense = float(np.dot(embedding, v)) if v is not None else 0.0
-                out.append(Hit(u, 0.0, dense, 0.0))
+            v = self.store.vector(u.id)
+            dense = float(np.dot(embedding, v)) if v is not None else 0.0
+            out.append(Hit(u, 0.0, dense, 0.0))
         return out
 
     # ------------------------------------------------------------------ ranking
@@ -223,18 +222,28 @@ class Assistant:
 
     def speaker_match(self, speaker: str, unit: Unit) -> float:
         """The idf-weighted share of the asked-about speaker's name found in the unit's speaker label."""
+        return self._label_match(speaker, unit.speaker, unit.source_type, unit.kind == "quote")
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - the cache lives as long as the assistant, by design
+    def _label_match(self, speaker: str, label: str, source_type: str, is_quote: bool) -> float:
         words = {w.lower() for w in _WORD.findall(speaker)}
         if words & AUTHOR_WORDS and not words - AUTHOR_WORDS - STOPWORDS:
-            return 1.0 if unit.source_type == "author" else 0.0
+            return 1.0 if source_type == "author" else 0.0
         terms = [t for t in tokenize(speaker) if t not in STOPWORDS]
-        if not terms or unit.source_type == "author" and unit.kind != "quote":
+        if not terms or source_type == "author" and not is_quote:
             return 0.0
-        label = self._labels.get(unit.speaker)
-        if label is None:
-            label = self._labels[unit.speaker] = set(tokenize(unit.speaker))
+        have = set(tokenize(label))
         bm = self.retriever.bm25
         weights = {t: bm.idf(t) for t in terms}
-        return sum(w for t, w in weights.items() if t in label) / (sum(weights.values()) or 1.0)
+        return sum(w for t, w in weights.items() if t in have) / (sum(weights.values()) or 1.0)
+
+    def _units_of(self, speaker: str, doc_id: str | None) -> list[Unit]:
+        """The units in scope attributed to the asked-about speaker, label by label rather than unit by unit."""
+        out = []
+        for (label, stype, is_quote), units in self.retriever.by_label.items():
+            if self._label_match(speaker, label, stype, is_quote) >= self.gate.speaker_match:
+                out += [u for u in units if not doc_id or u.doc_id == doc_id]
+        return out
 
     def _soft_coverage(self, terms: list[tuple[str, float]], qvecs: dict[str, np.ndarray], u: Unit) -> float:
         """How well the unit's words cover the question's, by word embedding: "rescued" is near "freed"."""
@@ -302,8 +311,7 @@ class Assistant:
 
     def _speaker_present(self, speaker: str, doc_id: str | None) -> bool:
         """Whether some unit in scope is attributed to the speaker: being named is not being quoted."""
-        return any(self.speaker_match(speaker, u) >= self.gate.speaker_match
-                   for u in self.retriever.units if not doc_id or u.doc_id == doc_id)
+        return bool(self._units_of(speaker, doc_id))
 
     def unsupported_share(self, question: str, context: list[Unit], with_label: bool = True) -> float:
         """The idf-weighted share of question terms that nothing in the passage or its neighbours supports.

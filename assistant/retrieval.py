@@ -8,6 +8,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant.store import Store
 from assistant.units import Unit
 
@@ -145,6 +147,10 @@ class HybridRetriever:
                         if u.sentence:
                             by_sentence.setdefault((u.doc_id, u.sentence), []).append(u)
                     self._by_sentence = by_sentence
+                    by_label: dict[tuple[str, str, bool], list[Unit]] = {}
+                    for u in units:
+                        by_label.setdefault((u.speaker, u.source_type, u.kind == "quote"), []).append(u)
+                    self._by_label = by_label
                     self._bm25 = BM25([tokenize(u.text + " " + _speaker_terms(u)) for u in units])
                     self._units = units
         return self._units
@@ -184,7 +190,7 @@ class HybridRetriever:
                 v = self.store.vector(e["unit"].id)
                 if v is None:
                     v = self.store.embedder.encode_one(e["unit"].text)
-                e["dense"] = sum(a * b for a, b in zip(embedding, v))
+                e["dense"] = float(np.dot(embedding, v))
         for e in fused.values():
             score = 0.0
             if e["dr"] is not None:
@@ -194,6 +200,12 @@ class HybridRetriever:
             hits.append(Hit(e["unit"], score, float(e["dense"]), float(e["lexical"]), e["dr"], e["lr"]))
         hits.sort(key=lambda h: -h.score)
         return hits
+
+    @property
+    def by_label(self) -> dict[tuple[str, str, bool], list[Unit]]:
+        """Units grouped by (speaker label, source type, is a direct quote)."""
+        _ = self.units
+        return self._by_label
 
     def unit_tokens(self, unit: Unit) -> set[str]:
         """The unit's lexical tokens, as BM25 indexes them."""

@@ -428,15 +428,20 @@ class Store:
             served = self.documents()
             units = [u for u in _to_units(got["ids"], got["documents"], got["metadatas"]) if u.doc_id in served]
             embs = got.get("embeddings")
-            self._vectors = {} if embs is None else {i: list(map(float, v)) for i, v in zip(got["ids"], embs)}
+            # One float32 matrix, not a list of floats per unit: a tenth of the memory at 30,000 units.
+            import numpy as np
+
+            self._matrix = np.asarray(embs if embs is not None else [], dtype=np.float32)
+            self._rows = {i: n for n, i in enumerate(got["ids"])} if embs is not None else {}
             units.sort(key=lambda u: (u.document, u.start, u.end))
             self._units = units
         return self._units
 
-    def vector(self, unit_id: str) -> list[float] | None:
-        """The stored embedding of a unit, from the cache that all_units() fills."""
+    def vector(self, unit_id: str):
+        """The stored embedding of a unit (a float32 row), from the cache that all_units() fills; None if unknown."""
         self.all_units()
-        return self._vectors.get(unit_id)
+        row = self._rows.get(unit_id)
+        return None if row is None else self._matrix[row]
 
     def header_units(self, doc_id: str | None, kind: str) -> list[Unit]:
         """The header line units (date or byline) of one document, or of every document."""

@@ -239,8 +239,10 @@ def check_consistent(store: Store, stale_ok: frozenset[str] = frozenset()) -> di
     if n:
         hits = store.query(store.embedder.encode_one("What did they say about the plan?"), k=n)
         assert {h.unit.doc_id for h in hits} <= set(docs)
-        # every served unit is reachable by the vector search, and nothing unserved is
-        assert len(hits) == sum(rec["units"] for rec in docs.values())
+        # nothing unserved is returned, and the served units are reachable by the vector search (HNSW is
+        # approximate: after deletions a query for every unit may come back one or two short)
+        served = sum(rec["units"] for rec in docs.values())
+        assert served - 3 <= len(hits) <= served
     return docs
 
 
