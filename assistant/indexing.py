@@ -143,7 +143,8 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 per_doc = (embedding.done + len(texts)) / max(done_docs, 1)
                 embedding.total = max(1, embedding.done + len(texts) + round(per_doc * (len(todo) - done_docs)))
                 vectors: list[list[float]] = []
-                step = max(store.settings.embed_batch_size, 256)
+                # Large calls: sentence-transformers sorts a call's texts by length, so less padding.
+                step = max(store.settings.embed_batch_size, 2048)
                 for i in range(0, len(texts), step):
                     vectors += store.embedder.encode(texts[i:i + step], batch_size=store.settings.embed_batch_size)
                     embedding.step(len(texts[i:i + step]))
