@@ -19,9 +19,6 @@ from pathlib import Path
 
 log = logging.getLogger("assistant.app")
 
-UNANSWERED = "What is the recipe for apple pie?"
-
-
 def build_app(reader, top_k: int = 3):
     """The Gradio Blocks around a `Reader`; launch it with `launch_options()`."""
     import gradio as gr

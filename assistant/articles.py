@@ -204,6 +204,15 @@ def _header_line(line: str, title: str) -> bool:
     )
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write text exactly (no newline translation) through a temporary file, so a reader never sees half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    tmp.replace(path)
+
+
 def read_bytes(path: Path) -> bytes:
     """A file's bytes, within the size limit."""
     try:

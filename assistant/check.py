@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import QuestionError
+from assistant.questions import scrub
 from assistant.retrieval import STOPWORDS, HybridRetriever, tokenize
 from assistant.store import Store
 from assistant.units import Unit
@@ -149,8 +150,8 @@ class Checker:
             raise QuestionError("the claimed quote is empty")
         if len(claim) > 5000:
             raise QuestionError(f"the claimed quote is {len(claim):,} characters long; the limit is 5,000")
-        claim = "".join("\ufffd" if unicodedata.category(c) == "Cs" else c for c in claim)
-        speaker = "".join("\ufffd" if unicodedata.category(c) == "Cs" else c for c in (speaker or "")).strip() or None
+        claim = scrub(claim)
+        speaker = scrub(speaker or "").strip() or None
         folded = _fold_claim(claim)
         if len(folded.split()) < self.min_words:
             raise QuestionError(f"give at least {self.min_words} words of the quote to check")

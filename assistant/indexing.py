@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.articles import (HTML_SUFFIXES, Article, find_article_files, html_article_text, load_article,
-                                parse_article, read_bytes)
+                                parse_article, read_bytes, write_text)
 from assistant.attribution import attribute, load_nlp
 from assistant.errors import ArticleError, StoreError
 from assistant.store import Store
@@ -72,11 +72,7 @@ def load_document(path: Path, documents_dir: Path) -> tuple[Article, str]:
     article = parse_article(text, str(path))
     canonical = documents_dir / f"{article.doc_id}.txt"
     if not canonical.exists():
-        canonical.parent.mkdir(parents=True, exist_ok=True)
-        tmp = canonical.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        tmp.replace(canonical)
+        write_text(canonical, text)
     return dataclasses.replace(article, path=str(canonical.resolve())), str(path.resolve())
 
 

@@ -81,14 +81,18 @@ class Reading:
         return self.topic if self.mode and self.topic else self.text
 
 
+def scrub(text: str) -> str:
+    """A lone surrogate (a stray byte decoded with surrogateescape, say) becomes U+FFFD, which every
+    tokenizer accepts."""
+    return "".join("\ufffd" if unicodedata.category(c) == "Cs" else c for c in text)
+
+
 def clean_question(question: str | None, max_chars: int = 2000) -> str:
     """Normalise a question, or raise QuestionError with what is wrong."""
     if question is None:
         raise QuestionError("the question is empty")
-    # Control and format characters become spaces; a lone surrogate (a stray byte decoded with
-    # surrogateescape, say) becomes the replacement character, which every tokenizer accepts.
-    q = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else
-                "\ufffd" if unicodedata.category(c) == "Cs" else c for c in question)
+    # Control and format characters become spaces.
+    q = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in scrub(question))
     q = re.sub(r"\s+", " ", q).strip()
     if not q:
         raise QuestionError("the question is empty; ask something about the article")

@@ -127,14 +127,12 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self._bm25: BM25 | None = None
         self._units: list[Unit] | None = None
-        self._tokens: dict[str, set[str]] = {}
         self._loading = threading.Lock()
 
     def refresh(self) -> None:
         """Forget cached units, after the store changed."""
         self._bm25 = None
         self._units = None
-        self._tokens = {}
 
     @property
     def units(self) -> list[Unit]:
@@ -206,13 +204,6 @@ class HybridRetriever:
         """Units grouped by (speaker label, source type, is a direct quote)."""
         _ = self.units
         return self._by_label
-
-    def unit_tokens(self, unit: Unit) -> set[str]:
-        """The unit's lexical tokens, as BM25 indexes them."""
-        toks = self._tokens.get(unit.id)
-        if toks is None:
-            toks = self._tokens[unit.id] = set(tokenize(unit.text + " " + _speaker_terms(unit)))
-        return toks
 
     def neighbours(self, unit: Unit) -> list[Unit]:
         """Units of the same and the adjacent sentences of the same document."""

@@ -247,11 +247,9 @@ class Store:
         if not path.exists():
             path = self.documents_dir / f"{doc_id}.txt"
             if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                    fh.write(self.document_text(doc_id))
-                tmp.replace(path)
+                from assistant.articles import write_text
+
+                write_text(path, self.document_text(doc_id))
         return path
 
     def find_document(self, ref: str | Path) -> str:
