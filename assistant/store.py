@@ -27,7 +27,7 @@ class Embedder:
     def __init__(self, model: str):
         self.model_name = model
         self._model = None
-        self._threads = 2
+        self._threads: int | None = None  # torch's own default (the cores), read before we ever change it
 
     @property
     def model(self):
@@ -38,9 +38,6 @@ class Embedder:
 
             hf_logging.disable_progress_bar()
 
-            import torch
-
-            self._threads = max(1, torch.get_num_threads())
             try:
                 self._model = SentenceTransformer(self.model_name, device="cpu")
             except Exception as exc:  # noqa: BLE001 - any load failure is a user-facing store problem
@@ -53,6 +50,8 @@ class Embedder:
             return []
         import torch
 
+        if self._threads is None:
+            self._threads = _default_threads(torch)
         # One short query gains nothing from a second thread, and on a busy 2-core machine the
         # threads' contention makes it 40x slower; batches use every core.
         threads = 1 if len(texts) <= 8 else self._threads
@@ -64,6 +63,16 @@ class Embedder:
 
     def encode_one(self, text: str) -> list[float]:
         return self.encode([text])[0]
+
+
+_TORCH_THREADS: list[int] = []
+
+
+def _default_threads(torch) -> int:
+    """torch's thread count as it was before any Embedder changed it (a short query sets it to 1)."""
+    if not _TORCH_THREADS:
+        _TORCH_THREADS.append(max(1, torch.get_num_threads()))
+    return _TORCH_THREADS[0]
 
 
 @dataclass(frozen=True)

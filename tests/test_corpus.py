@@ -697,3 +697,39 @@ def test_a_crash_after_the_record_is_repaired_by_the_next_run(fresh, nlp, monkey
     assert len(served) == 1, served
     for u in store.all_units():
         assert file_slice(u.document, u.start, u.end) == u.text, u
+
+
+def test_batches_use_every_core_after_a_short_query(settings, monkeypatch):
+    """A one-question encode runs on one thread; a later batch must go back to torch's default, not stay at 1
+    (the bug: the default was read after the first short query had set it to 1, halving indexing speed)."""
+    import torch
+
+    from assistant.store import Embedder
+
+    default = int(subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                                 capture_output=True, text=True, check=True).stdout)
+    seen = []
+
+    class Model:  # stands in for the real model, loaded the real way (on the first encode)
+        def __init__(self, *a, **kw):
+            pass
+
+        def encode(self, texts, **kw):
+            import numpy as np
+
+            seen.append(torch.get_num_threads())
+            return np.zeros((len(texts), 3), dtype=np.float32)
+
+    before = torch.get_num_threads()
+    import sentence_transformers
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", Model)
+    e = Embedder(settings.model)
+    try:
+        e.encode(["one short question"])
+        e.encode([f"unit {i}" for i in range(40)])
+        e.encode(["another question"])
+        e.encode([f"unit {i}" for i in range(40)])
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1, default, 1, default]
