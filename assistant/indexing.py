@@ -95,6 +95,7 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
         for d, info in known.items():
             by_source.setdefault(info.get("source") or info.get("path"), set()).add(d)
         todo: list[tuple[Article, str]] = []
+        pending: dict[str, dict] = {}  # doc_id -> record of what this run will index
         bar = Progress(len(files), "reading", enabled=progress)
         for f in files:
             try:
@@ -111,7 +112,7 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 report.skipped.append(source)
                 bar.step(note=f"{f.name} (unchanged)")
                 continue
-            twin = known.get(article.doc_id)
+            twin = known.get(article.doc_id) or pending.get(article.doc_id)
             if twin and Path(twin.get("source") or twin["path"]).exists():
                 # The same text from another file: indexed once, under the first file.
                 log.info("%s has the same text as %s; indexed once", source, twin.get("source"))
@@ -119,6 +120,7 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 bar.step(note=f"{f.name} (same as another file)")
                 continue
             todo.append((article, source))
+            pending[article.doc_id] = {"source": source, "path": article.path}
             bar.step(note=f.name)
         if todo:
             nlp = nlp or load_nlp()
@@ -144,14 +146,19 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 for i in range(0, len(texts), step):
                     vectors += store.embedder.encode(texts[i:i + step], batch_size=store.settings.embed_batch_size)
                     embedding.step(len(texts[i:i + step]))
-                at = 0
+                try:
+                    at = 0
+                    items = []
+                    for article, source, units in built:
+                        items.append((article_record(article, source), units, article.text,
+                                      vectors[at:at + len(units)]))
+                        at += len(units)
+                    store.replace_documents(items)
+                except OSError as exc:  # e.g. the disk filled up; the store still serves what it had
+                    names = [source for _a, source, _u in built]
+                    what = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                    raise StoreError(f"writing {what} to the index failed: {exc}") from exc
                 for article, source, units in built:
-                    try:
-                        store.replace_document(article_record(article, source), units, article.text,
-                                               vectors=vectors[at:at + len(units)])
-                    except OSError as exc:  # e.g. the disk filled up; the store still serves what it had
-                        raise StoreError(f"writing {source} to the index failed: {exc}") from exc
-                    at += len(units)
                     report.indexed.append(source)
                     report.units += len(units)
         if prune:

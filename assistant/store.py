@@ -329,30 +329,47 @@ class Store:
 
     def replace_document(self, doc: dict, units: list[Unit], text: str, progress=None,
                          vectors: list[list[float]] | None = None) -> None:
-        """Store a document's units, then its record (the commit point), then drop what it replaces.
+        """Store one document (see replace_documents); vectors are computed here when not given."""
+        if vectors is None:
+            vectors = []
+            bs = self.settings.embed_batch_size
+            for i in range(0, len(units), bs):
+                vectors += self.embedder.encode([u.text for u in units[i:i + bs]], batch_size=bs)
+        self.replace_documents([(doc, units, text, vectors)], progress=progress)
 
-        vectors, when given, are the units' embeddings computed beforehand (in batches across documents).
+    def replace_documents(self, items: list[tuple[dict, list[Unit], str, Sequence]], progress=None) -> None:
+        """Store documents: all their units, then their records (the commit point), then drop what they replace.
+
+        items are (record, units, canonical text, the units' vectors). A document is served only once its
+        record is written, which happens after every unit of every document in items is: a process killed
+        before that leaves units that no record serves (sweep() removes them), never half a document.
         """
+        if not items:
+            return
         col = self.collection
-        bs = self.settings.embed_batch_size
-        for i in range(0, len(units), bs):
-            batch = units[i:i + bs]
-            vecs = vectors[i:i + bs] if vectors is not None else self.embedder.encode([u.text for u in batch],
-                                                                                      batch_size=bs)
-            col.upsert(ids=[u.id for u in batch], embeddings=vecs, documents=[u.text for u in batch],
-                       metadatas=[_unit_metadata(u) for u in batch])
+        pairs = [(u, v) for _doc, units, _text, vecs in items for u, v in zip(units, vecs, strict=True)]
+        bs = max(1, self.settings.write_batch_size)
+        for i in range(0, len(pairs), bs):
+            batch = pairs[i:i + bs]
+            col.upsert(ids=[u.id for u, _v in batch], embeddings=[v for _u, v in batch],
+                       documents=[u.text for u, _v in batch], metadatas=[_unit_metadata(u) for u, _v in batch])
             if progress is not None:
                 progress(len(batch))
-        keep = {u.id for u in units}
-        old = col.get(where={"doc_id": doc["doc_id"]}, include=[])["ids"]
+        ids = [doc["doc_id"] for doc, *_rest in items]
+        keep = {u.id for _doc, units, *_rest in items for u in units}
+        # Units a killed run left under the same ids (a document whose units changed with the code).
+        old = col.get(where={"doc_id": {"$in": ids}} if len(ids) > 1 else {"doc_id": ids[0]}, include=[])["ids"]
         if extra := [i for i in old if i not in keep]:
             col.delete(ids=extra)
-        record = {k: v for k, v in {**doc, "units": len(units), "indexed_at": time.time()}.items() if v is not None}
-        self.registry.upsert(ids=[doc["doc_id"]], documents=[text], embeddings=[[1.0]], metadatas=[record])
+        now = time.time()
+        records = [{k: v for k, v in {**doc, "units": len(units), "indexed_at": now}.items() if v is not None}
+                   for doc, units, _text, _vecs in items]
+        self.registry.upsert(ids=ids, documents=[text for _d, _u, text, _v in items],
+                             embeddings=[[1.0]] * len(items), metadatas=records)
         self.refresh()
-        source = doc.get("source") or doc.get("path")
+        new = {(doc.get("source") or doc.get("path")): doc["doc_id"] for doc, *_rest in items}
         stale = [d for d, info in self.documents().items()
-                 if d != doc["doc_id"] and (info.get("source") or info.get("path")) == source]
+                 if new.get(info.get("source") or info.get("path"), d) != d]
         for d in stale:  # an older version of the same file
             self.delete_document(d)
 

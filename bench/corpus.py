@@ -15,7 +15,7 @@ Measured in one run, on one MiniLM and one spaCy pipeline loaded up front:
    own after the build, in chunks of 4,096 texts). The build's split is measured in the build itself by
    wrapping, for this process only, the functions `index_paths` calls: reading (`load_document`),
    attribution (`attribute`, spaCy), units (`build_units`), embedding (`Embedder.encode`) and Chroma writes
-   (`Store.replace_document` less its encodes).
+   (`Store.replace_documents` less its encodes).
 2. A re-index with nothing changed, as a share of the first build.
 3. Warm `ask` latency over the whole corpus (no doc_id), median and p95 of Q questions (default 50):
    half "What did SPEAKER say about WORD WORD?" from attributed quotes in the corpus, half SQuAD questions
@@ -121,7 +121,7 @@ class Split:
     attribution: float = 0.0
     units: float = 0.0
     embedding: float = 0.0  # every Embedder.encode call, wherever index_paths or the store makes it
-    replace: float = 0.0  # Store.replace_document, with any encodes it makes itself
+    replace: float = 0.0  # Store.replace_documents, with any encodes it makes itself
     embedding_in_replace: float = 0.0
     cpu_total: float = 0.0  # process CPU seconds (every thread): less sensitive to other work on the machine
     cpu_embedding: float = 0.0
@@ -356,12 +356,12 @@ def timed_stages(store, split: Split, captured: list | None = None):
             captured.append(out)
         return out
 
-    inside = [False]  # within replace_document: an encode there is embedding, not a Chroma write
+    inside = [False]  # within replace_documents: an encode there is embedding, not a Chroma write
 
     def replace(*args, **kwargs):
         inside[0] = True
         try:
-            return type(store).replace_document(store, *args, **kwargs)
+            return type(store).replace_documents(store, *args, **kwargs)
         finally:
             inside[0] = False
 
@@ -380,14 +380,14 @@ def timed_stages(store, split: Split, captured: list | None = None):
     ix.attribute = clocked(saved["attribute"], "attribution")
     ix.build_units = clocked(units, "units")
     # Instance attributes shadow the methods for this store and embedder only; deleted afterwards.
-    store.replace_document = clocked(replace, "replace")
+    store.replace_documents = clocked(replace, "replace")
     store.embedder.encode = encode
     try:
         yield split
     finally:
         for name, fn in saved.items():
             setattr(ix, name, fn)
-        del store.replace_document
+        del store.replace_documents
         del store.embedder.encode
 
 

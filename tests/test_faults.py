@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 QUESTION = "What did Moolenaar say American companies must do?"
 MOOLENAAR = "American companies must do more to comply with the Uyghur Forced Labor Prevention Act"
 BATCH = 5  # units per Chroma write in the kill runs: 12-unit articles take three writes each
+CHUNK = 2  # documents written together in the kill runs: their units, then their records in one write
 
 # --------------------------------------------------------------------------- a small corpus of our own
 
@@ -564,8 +565,9 @@ def child(step):
         os.kill(os.getpid(), signal.SIGKILL)
 
     load = cli.load_settings
-    cli.load_settings = lambda: load().with_(embed_batch_size=spec["batch"])
+    cli.load_settings = lambda: load().with_(embed_batch_size=spec["batch"], write_batch_size=spec["batch"])
     indexing.load_nlp = lambda: NLP
+    indexing.CHUNK_DOCS = spec["chunk"]
     counts = {}
     real_encode = store_mod.Embedder.encode
 
@@ -627,16 +629,17 @@ with open(sys.argv[2], "w", encoding="utf-8") as fh:
     json.dump(results, fh)
 '''
 
-# id -> (kill point, edit scenario?). Unit writes are counted over the whole run (BATCH units each, three
-# per article); records are the registry writes, the commit point of each document.
+# id -> (kill point, edit scenario?). Unit writes are counted over the whole run (BATCH units each; a chunk
+# of CHUNK 12-unit articles takes five); records are the registry writes, one per chunk, the commit point of
+# its documents.
 KILLS = {
     "embedding-call-1": ({"at": "encode", "n": 1}, False),
     "before-unit-write-1": ({"at": "units-before", "n": 1}, False),
     "after-unit-write-2-doc1-partial": ({"at": "units-after", "n": 2}, False),
-    "after-unit-write-8-doc3-partial": ({"at": "units-after", "n": 8}, False),
-    "before-record-1-doc1-units-complete": ({"at": "registry-before", "n": 1}, False),
+    "after-unit-write-8-chunk1-served-doc4-partial": ({"at": "units-after", "n": 8}, False),
+    "before-record-1-chunk1-units-complete": ({"at": "registry-before", "n": 1}, False),
     "after-record-3": ({"at": "registry-after", "n": 3}, False),
-    "before-record-7-doc7-units-complete": ({"at": "registry-before", "n": 7}, False),
+    "before-record-5-chunk5-units-complete": ({"at": "registry-before", "n": 5}, False),
     "edited-after-new-record-before-old-deleted": ({"at": "registry-after", "n": 1}, True),
     "edited-after-old-record-deleted-before-its-units": ({"at": "registry-delete-after", "n": 1}, True),
 }
@@ -686,7 +689,8 @@ def kill_driver(request, tmp_path_factory, memo, nlp):
         scenarios.append({"id": kid, "steps": steps})
         where[kid] = (folder, store_dir, log)
     spec = root / "spec.json"
-    spec.write_text(json.dumps({"scenarios": scenarios, "batch": BATCH, "vectors": str(vectors)}), encoding="utf-8")
+    spec.write_text(json.dumps({"scenarios": scenarios, "batch": BATCH, "chunk": CHUNK, "vectors": str(vectors)}),
+                    encoding="utf-8")
     results, errors = root / "results.json", root / "driver.err"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
