@@ -122,6 +122,12 @@ def counts(text: str, noun: str) -> bool:
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _token_set(text: str) -> frozenset[str]:
+    """The stemmed tokens of a passage; passages recur across questions, so each is tokenized once."""
+    return frozenset(tokenize(text))
+
+
 def _raw_terms(text: str) -> list[tuple[str, str]]:
     """(word, stem) pairs of the content words of a text."""
     out = []
@@ -197,8 +203,8 @@ class Assistant:
         out = []
         for h in hits:
             u = h.unit
-            toks = set(tokenize(u.text + (" " + u.speaker if with_label and u.source_type != "author" else "")))
-            near = set(tokenize(" ".join(n.text for n in self.retriever.neighbours(u))))
+            toks = _token_set(u.text + (" " + u.speaker if with_label and u.source_type != "author" else ""))
+            near = _token_set(" ".join(n.text for n in self.retriever.neighbours(u)))
             own = sum(w for t, w in weights.items() if t in toks) / total
             # Terms found only in the adjacent sentences count half: context, not the answer itself.
             cov = own + 0.5 * sum(w for t, w in weights.items() if t not in toks and t in near) / total
