@@ -144,6 +144,8 @@ class Store:
         self._collection = None
         self._registry = None
         self._docs: dict[str, dict] | None = None
+        self._manifest: dict | None = None
+        self._count: int | None = None
         self._units: list[Unit] | None = None
 
     # ------------------------------------------------------------------ plumbing
@@ -199,7 +201,12 @@ class Store:
         return self._registry
 
     def manifest(self) -> dict:
-        """Which documents the store holds, and with which model and schema it was built."""
+        """Which documents the store holds, and with which model and schema it was built (cached until refresh)."""
+        if self._manifest is None:
+            self._manifest = self._read_manifest()
+        return self._manifest
+
+    def _read_manifest(self) -> dict:
         try:
             col = self.client.get_collection(self._registry_name())
         except StoreError:
@@ -235,6 +242,8 @@ class Store:
     def refresh(self) -> None:
         """Forget cached reads, after another process may have written."""
         self._docs = None
+        self._manifest = None
+        self._count = None
         self._units = None
 
     def document_text(self, doc_id: str) -> str:
@@ -420,8 +429,12 @@ class Store:
     # ------------------------------------------------------------------ reading
 
     def count(self) -> int:
+        """How many units the collection holds (cached until refresh or a write)."""
+        if self._count is not None:
+            return self._count
         try:
-            return self.collection.count()
+            self._count = self.collection.count()
+            return self._count
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -438,6 +451,7 @@ class Store:
         except Exception as exc:  # noqa: BLE001
             raise _failed(self.settings, "removing leftover units", exc) from exc
         self._units = None
+        self._count = None
         return len(ids)
 
     def all_units(self) -> list[Unit]:
