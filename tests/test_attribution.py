@@ -279,3 +279,68 @@ def test_unbalanced_quote_marks_do_not_crash(make_article, nlp, body):
             assert 0 <= s < e <= len(article.text)
     for u in build_units(article, got):
         assert u.text == article.text[u.start:u.end]
+
+
+# --------------------------------------------------------------------------- parsing only what can hold a cue
+
+CUELESS = (
+    "Margaret Olsen has run the orchard on Miller Road since 1998, after her father retired.\n\n"
+    "The valley lost a third of its trees to the frost in April, the worst in forty years.\n\n"
+    "Insurance covers none of it.\n\n"
+    "Daniel Kovacs, who owns the packing plant, has laid off eleven workers.\n\n"
+    "He told the county board that the plant would close in June unless the growers recover.\n\n"
+    "The board meets again on Thursday.\n\n"
+    "“We will replant, but not this year,” Olsen said. “The banks want to see a harvest first.”"
+)
+
+
+def test_only_paragraphs_with_a_cue_are_parsed(make_article, nlp):
+    from assistant.attribution import Attributor
+
+    article = make_article(CUELESS)
+    doc = Attributor(article, nlp).doc
+    parsed = [p.text[:30] for p, d in doc.docs if d is not None]
+    skipped = [p.text[:30] for p, d in doc.docs if d is None]
+    assert skipped == ["Margaret Olsen has run the orc", "The valley lost a third of its", "Insurance covers none of it.",
+                       "Daniel Kovacs, who owns the pa", "The board meets again on Thurs"]
+    assert len(parsed) == 2  # "He told the county board ...", and the quote
+
+
+def test_names_and_pronouns_resolve_through_unparsed_paragraphs(make_article, nlp):
+    """A surname takes the full name from a paragraph that was never parsed, and a pronoun finds the person
+    named there: the same answers as parsing every paragraph."""
+    import assistant.attribution as attribution_mod
+
+    article = make_article(CUELESS)
+    got = attribute(article, nlp)
+    assert one(article, got, "We will replant").speaker == "Margaret Olsen"
+    assert one(article, got, "the plant would close in June").speaker == "Daniel Kovacs"
+    saved = attribution_mod._needs_parse
+    attribution_mod._needs_parse = lambda text, nlp: True
+    try:
+        everything = attribute(article, nlp)
+    finally:
+        attribution_mod._needs_parse = saved
+    assert got == everything
+
+
+def test_lazy_parse_matches_a_full_parse_on_the_seed(seed_article, seed_attributions, nlp):
+    import assistant.attribution as attribution_mod
+
+    saved = attribution_mod._needs_parse
+    attribution_mod._needs_parse = lambda text, nlp: True
+    try:
+        everything = attribute(seed_article, nlp)
+    finally:
+        attribution_mod._needs_parse = saved
+    assert seed_attributions == everything
+
+
+def test_speech_forms_come_from_the_lemmatizer(nlp):
+    from assistant.attribution import _speech_forms
+
+    forms = _speech_forms(nlp)
+    for w in ("said", "says", "told", "tells", "wrote", "written", "noted", "added", "argues", "testified",
+              "denied"):
+        assert w in forms, w
+    assert not {"orchard", "valley", "insurance", "board", "plant"} & forms
