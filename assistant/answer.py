@@ -245,10 +245,18 @@ class Assistant:
 
     def _units_of(self, speaker: str, doc_id: str | None) -> list[Unit]:
         """The units in scope attributed to the asked-about speaker, label by label rather than unit by unit."""
+        words = {w.lower() for w in _WORD.findall(speaker)}
+        terms = [t for t in tokenize(speaker) if t not in STOPWORDS]
+        by_label = self.retriever.by_label
+        if words & AUTHOR_WORDS or not terms:
+            keys = list(by_label)  # "the author" matches by source type, not by a word of the label
+        else:
+            keys = self.retriever.labels_with(terms)  # a label sharing no word with the name cannot match
         out = []
-        for (label, stype, is_quote), units in self.retriever.by_label.items():
+        for key in keys:
+            label, stype, is_quote = key
             if self._label_match(speaker, label, stype, is_quote) >= self.gate.speaker_match:
-                out += [u for u in units if not doc_id or u.doc_id == doc_id]
+                out += [u for u in by_label[key] if not doc_id or u.doc_id == doc_id]
         return out
 
     def _soft_coverage(self, terms: list[tuple[str, float]], qvecs: dict[str, np.ndarray], u: Unit) -> float:

@@ -85,25 +85,46 @@ class BM25:
             self.df.update(set(d))
         self.n = len(self.docs)
         self.avgdl = sum(len(d) for d in self.docs) / max(self.n, 1)
-        self.tf = [Counter(d) for d in self.docs]
-        self.index: dict[str, list[int]] = {}
+        # Postings: per term, the documents holding it and their term weight (everything but the idf), as
+        # arrays, so that a query over tens of thousands of units is a few vector additions.
+        rows: dict[str, tuple[list[int], list[float]]] = {}
         for i, d in enumerate(self.docs):
-            for t in set(d):
-                self.index.setdefault(t, []).append(i)
+            norm = self.k1 * (1 - self.b + self.b * len(d) / self.avgdl) if self.avgdl else self.k1
+            for t, f in Counter(d).items():
+                ix, w = rows.setdefault(t, ([], []))
+                ix.append(i)
+                w.append(f * (self.k1 + 1) / (f + norm))
+        self.postings = {t: (np.asarray(ix, dtype=np.int64), np.asarray(w, dtype=np.float64))
+                         for t, (ix, w) in rows.items()}
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
-    def scores(self, query: list[str]) -> dict[int, float]:
-        out: dict[int, float] = {}
+    def score_array(self, query: list[str]) -> np.ndarray:
+        """The BM25 score of every document (0 where no term matches)."""
+        acc = np.zeros(self.n, dtype=np.float64)
         for t in set(query):
-            idf = self.idf(t)
-            for i in self.index.get(t, ()):
-                f = self.tf[i][t]
-                dl = len(self.docs[i])
-                out[i] = out.get(i, 0.0) + idf * f * (self.k1 + 1) / (f + self.k1 * (1 - self.b + self.b * dl / self.avgdl))
-        return out
+            if t in self.postings:
+                ix, w = self.postings[t]
+                acc[ix] += self.idf(t) * w
+        return acc
+
+    def scores(self, query: list[str]) -> dict[int, float]:
+        """Document index -> score, for the documents that match any term."""
+        acc = self.score_array(query)
+        return {int(i): float(acc[i]) for i in np.flatnonzero(acc > 0)}
+
+    def top(self, query: list[str], k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The k best (document index, score) pairs with a score above 0, best first (ties in document
+        order); rows, when given, limits the documents."""
+        acc = self.score_array(query)
+        cand = rows if rows is not None else np.arange(self.n)
+        cand = cand[acc[cand] > 0]
+        if len(cand) > k:
+            cand = cand[np.argpartition(-acc[cand], k - 1)[:k]]
+        cand = cand[np.lexsort((cand, -acc[cand]))]
+        return [(int(i), float(acc[i])) for i in cand]
 
 
 @dataclass(frozen=True)
@@ -149,6 +170,16 @@ class HybridRetriever:
                     for u in units:
                         by_label.setdefault((u.speaker, u.source_type, u.kind == "quote"), []).append(u)
                     self._by_label = by_label
+                    label_terms: dict[str, list[tuple[str, str, bool]]] = {}
+                    for key in by_label:  # in by_label's order
+                        for t in dict.fromkeys(tokenize(key[0])):
+                            label_terms.setdefault(t, []).append(key)
+                    self._label_terms = label_terms
+                    self._label_order = {key: n for n, key in enumerate(by_label)}
+                    doc_rows: dict[str, list[int]] = {}
+                    for i, u in enumerate(units):
+                        doc_rows.setdefault(u.doc_id, []).append(i)
+                    self._doc_rows = {d: np.asarray(r, dtype=np.int64) for d, r in doc_rows.items()}
                     self._bm25 = BM25([tokenize(u.text + " " + _speaker_terms(u)) for u in units])
                     self._units = units
         return self._units
@@ -170,9 +201,7 @@ class HybridRetriever:
             embedding = self.store.embedder.encode_one(question)
         where = {"doc_id": doc_id} if doc_id else None
         dense = self.store.query(embedding, k, where=where)
-        lex = self.bm25.scores(tokenize(question))
-        lex_ranked = sorted(((i, s) for i, s in lex.items() if not doc_id or units[i].doc_id == doc_id),
-                            key=lambda x: -x[1])[:k]
+        lex_ranked = self.bm25.top(tokenize(question), k, self._doc_rows.get(doc_id, _NO_ROWS) if doc_id else None)
         fused: dict[str, dict] = {}
         for r, h in enumerate(dense):
             e = fused.setdefault(h.unit.id, {"unit": h.unit, "dense": 0.0, "lexical": 0.0, "dr": None, "lr": None})
@@ -205,6 +234,12 @@ class HybridRetriever:
         _ = self.units
         return self._by_label
 
+    def labels_with(self, terms: list[str]) -> list[tuple[str, str, bool]]:
+        """The by_label keys whose speaker label holds any of these (tokenized) terms, in by_label's order."""
+        _ = self.units
+        keys = {key for t in terms for key in self._label_terms.get(t, ())}
+        return sorted(keys, key=self._label_order.__getitem__)
+
     def neighbours(self, unit: Unit) -> list[Unit]:
         """Units of the same and the adjacent sentences of the same document."""
         _ = self.units
@@ -212,6 +247,9 @@ class HybridRetriever:
         for n in (unit.sentence - 1, unit.sentence, unit.sentence + 1):
             out += [u for u in self._by_sentence.get((unit.doc_id, n), ()) if u.id != unit.id]
         return out
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def _speaker_terms(u: Unit) -> str:

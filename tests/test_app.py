@@ -385,6 +385,39 @@ def test_api_what_did_speaker_say_leads_with_their_words(seed_app):
     assert any(w in first for w in ("human trafficking nightmare", "billions of dollars", "must do more")), first
 
 
+def test_api_concurrent_clients_each_get_their_own_answer(seed_app):
+    """Eight clients at once, each asking a different mix of questions: every answer is the one that question
+    gets alone (the app's queue runs several requests together; nothing may leak between them)."""
+    import threading
+
+    from gradio_client import Client
+
+    questions = [WHO_SAID, ARRESTS, UNANSWERED, "What did Moolenaar say?"]
+    alone = {q: Client(seed_app.url, verbose=False, ssl_verify=False).predict(q, 3, "", api_name="/ask")
+             for q in questions}
+    got: list[tuple[str, dict]] = []
+    errors: list[BaseException] = []
+
+    def client(i: int) -> None:
+        try:
+            c = Client(seed_app.url, verbose=False, ssl_verify=False)
+            for k in range(6):
+                q = questions[(i + k) % len(questions)]
+                got.append((q, c.predict(q, 3, "", api_name="/ask")))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert len(got) == 48
+    for q, ans in got:
+        assert ans == alone[q], q
+
+
 @pytest.mark.xfail(strict=False, reason="product bug: abstains when the quote's words are interleaved with markup "
                                         "('<b>bold</b> claims are <script>alert(1)</script> here,'); the same "
                                         "question on the plain sentence is answered")
