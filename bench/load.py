@@ -8,7 +8,9 @@ always stopped at the end (terminate, then kill), also on an error, Ctrl-C or SI
 that is already running instead; it must be on this machine (127.0.0.1, localhost or ::1): all traffic stays
 on loopback.
 - Warm-up, off the clock: one client asks 10 questions in a row; their median is the unloaded latency.
-- Load: --clients threads (default 20), each with its own `gradio_client.Client(url, verbose=False)`, made
+- Load: --clients threads (default 20), each with its own `gradio_client.Client(url, verbose=False,
+  ssl_verify=False)` (plain HTTP has no TLS to verify; with verification on, the client loads the CA bundle
+  twice per request, 48 ms of CPU each time, on the same two cores as the app it measures), made
   before the clock starts. Each loops `predict(question, 3, "", api_name="/ask")` (as submit(...).result()
   with a 30-s cap, so that a stuck request is an error, not a hang) over the questions, from its own offset,
   until --duration seconds (default 60) have passed; requests in flight then finish. Every request's latency

@@ -306,34 +306,27 @@ def test_only_paragraphs_with_a_cue_are_parsed(make_article, nlp):
     assert len(parsed) == 2  # "He told the county board ...", and the quote
 
 
-def test_names_and_pronouns_resolve_through_unparsed_paragraphs(make_article, nlp):
-    """A surname takes the full name from a paragraph that was never parsed, and a pronoun finds the person
-    named there: the same answers as parsing every paragraph."""
+def attribute_parsing_everything(article, nlp, monkeypatch) -> list[Attribution]:
+    """The attributions with every paragraph parsed in full, as before parsing became selective."""
     import assistant.attribution as attribution_mod
 
+    with monkeypatch.context() as m:
+        m.setattr(attribution_mod, "_needs_parse", lambda text, nlp: True)
+        return attribute(article, nlp)
+
+
+def test_names_and_pronouns_resolve_through_unparsed_paragraphs(make_article, nlp, monkeypatch):
+    """A surname takes the full name from a paragraph that was never parsed, and a pronoun finds the person
+    named there: the same answers as parsing every paragraph."""
     article = make_article(CUELESS)
     got = attribute(article, nlp)
     assert one(article, got, "We will replant").speaker == "Margaret Olsen"
     assert one(article, got, "the plant would close in June").speaker == "Daniel Kovacs"
-    saved = attribution_mod._needs_parse
-    attribution_mod._needs_parse = lambda text, nlp: True
-    try:
-        everything = attribute(article, nlp)
-    finally:
-        attribution_mod._needs_parse = saved
-    assert got == everything
+    assert got == attribute_parsing_everything(article, nlp, monkeypatch)
 
 
-def test_lazy_parse_matches_a_full_parse_on_the_seed(seed_article, seed_attributions, nlp):
-    import assistant.attribution as attribution_mod
-
-    saved = attribution_mod._needs_parse
-    attribution_mod._needs_parse = lambda text, nlp: True
-    try:
-        everything = attribute(seed_article, nlp)
-    finally:
-        attribution_mod._needs_parse = saved
-    assert seed_attributions == everything
+def test_lazy_parse_matches_a_full_parse_on_the_seed(seed_article, seed_attributions, nlp, monkeypatch):
+    assert seed_attributions == attribute_parsing_everything(seed_article, nlp, monkeypatch)
 
 
 def test_speech_forms_come_from_the_lemmatizer(nlp):
