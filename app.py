@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()  # before gradio is imported: no analytics, no hub, no telemetry
     # Gradio's queue keeps in-process timing statistics (for its API page; nothing leaves the machine) and by
     # default rebuilds them as a pandas table of up to 10,000 past events after every request: under load
-    # that was a tenth of the app's CPU, growing with uptime. Every 200 events, over the last 2,000, is plenty.
+    # that was 8% of the app's CPU samples, growing with uptime. Every 200 events, over the last 2,000, is plenty.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "200")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "2000")
     from assistant.cli import open_assistant
