@@ -215,10 +215,10 @@ class _Doc:
         self.text = article.text
         self.nlp = nlp
         paras = article.paragraphs
-        self.full = [_needs_parse(p.text, nlp) for p in paras]
-        parsed = iter(nlp.pipe([p.text for p, f in zip(paras, self.full) if f], batch_size=32))
+        full = [_needs_parse(p.text, nlp) for p in paras]
+        parsed = iter(nlp.pipe([p.text for p, f in zip(paras, full) if f], batch_size=32))
         # (paragraph, spacy Doc, or None when the paragraph holds no attribution cue)
-        self.docs = [(p, next(parsed) if f else None) for p, f in zip(paras, self.full)]
+        self.docs = [(p, next(parsed) if f else None) for p, f in zip(paras, full)]
         self._ents: dict[int, object] = {}
 
     def entities(self, pi: int):
@@ -257,29 +257,22 @@ def _needs_parse(text: str, nlp) -> bool:
     return any(t.lower_ in forms for t in nlp.tokenizer(text))
 
 
-_FORMS: dict[int, frozenset[str]] = {}
-
-
+@functools.lru_cache(maxsize=4)
 def _speech_forms(nlp) -> frozenset[str]:
     """Every lower-case word form whose lemma can be a speech verb, by the lemmatizer's own rules and
     exceptions for any part of speech: a superset of what _is_speech_verb can accept."""
-    key = id(nlp)
-    if key not in _FORMS:
-        forms = set(SPEECH_VERBS)
-        if "lemmatizer" in nlp.pipe_names:
-            lookups = nlp.get_pipe("lemmatizer").lookups
-            rules = lookups.get_table("lemma_rules") if lookups.has_table("lemma_rules") else {}
-            exc = lookups.get_table("lemma_exc") if lookups.has_table("lemma_exc") else {}
-            for pos in ("noun", "verb", "adj", "adv", "aux", "propn", "punct"):
-                for old, new in rules.get(pos, []) if pos in rules else []:
-                    for v in SPEECH_VERBS:
-                        if v.endswith(new):
-                            forms.add(v[:len(v) - len(new)] + old)
-                for form, lemmas in (exc.get(pos, {}) if pos in exc else {}).items():
-                    if any(lem.lower() in SPEECH_VERBS for lem in lemmas):
-                        forms.add(form.lower())
-        _FORMS[key] = frozenset(forms)
-    return _FORMS[key]
+    forms = set(SPEECH_VERBS)
+    if "lemmatizer" in nlp.pipe_names:
+        lookups = nlp.get_pipe("lemmatizer").lookups
+        rules = lookups.get_table("lemma_rules", {})
+        exc = lookups.get_table("lemma_exc", {})
+        for pos in ("noun", "verb", "adj", "adv", "aux", "propn", "punct"):
+            for old, new in rules.get(pos) or []:
+                forms.update(v[:len(v) - len(new)] + old for v in SPEECH_VERBS if v.endswith(new))
+            for form, lemmas in (exc.get(pos) or {}).items():
+                if any(lem.lower() in SPEECH_VERBS for lem in lemmas):
+                    forms.add(form.lower())
+    return frozenset(forms)
 
 
 def _lemma(t) -> str:

@@ -110,11 +110,6 @@ class BM25:
                 acc[ix] += self.idf(t) * w
         return acc
 
-    def scores(self, query: list[str]) -> dict[int, float]:
-        """Document index -> score, for the documents that match any term."""
-        acc = self.score_array(query)
-        return {int(i): float(acc[i]) for i in np.flatnonzero(acc > 0)}
-
     def top(self, query: list[str], k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The k best (document index, score) pairs with a score above 0, best first (ties in document
         order); rows, when given, limits the documents."""

@@ -336,16 +336,6 @@ class Store:
         self._collection = None
         self._registry = None
 
-    def replace_document(self, doc: dict, units: list[Unit], text: str, progress=None,
-                         vectors: list[list[float]] | None = None) -> None:
-        """Store one document (see replace_documents); vectors are computed here when not given."""
-        if vectors is None:
-            vectors = []
-            bs = self.settings.embed_batch_size
-            for i in range(0, len(units), bs):
-                vectors += self.embedder.encode([u.text for u in units[i:i + bs]], batch_size=bs)
-        self.replace_documents([(doc, units, text, vectors)], progress=progress)
-
     def replace_documents(self, items: list[tuple[dict, list[Unit], str, Sequence]], progress=None) -> None:
         """Store documents: all their units, then their records (the commit point), then drop what they replace.
 
