@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from assistant.articles import Article, split_sentences
@@ -257,10 +258,21 @@ def _needs_parse(text: str, nlp) -> bool:
     return any(t.lower_ in forms for t in nlp.tokenizer(text))
 
 
-@functools.lru_cache(maxsize=4)
+# The forms depend only on the pipeline's lemmatizer tables: one entry per live pipeline. Weak keys, so that a
+# pipeline the caller has dropped is freed with its table (an lru_cache would hold the pipeline itself).
+_SPEECH_FORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _speech_forms(nlp) -> frozenset[str]:
     """Every lower-case word form whose lemma can be a speech verb, by the lemmatizer's own rules and
     exceptions for any part of speech: a superset of what _is_speech_verb can accept."""
+    forms = _SPEECH_FORMS.get(nlp)
+    if forms is None:
+        forms = _SPEECH_FORMS[nlp] = _speech_forms_of(nlp)
+    return forms
+
+
+def _speech_forms_of(nlp) -> frozenset[str]:
     forms = set(SPEECH_VERBS)
     if "lemmatizer" in nlp.pipe_names:
         lookups = nlp.get_pipe("lemmatizer").lookups
@@ -325,6 +337,7 @@ class Attributor:
         # its speaker before the pass that attributes that sentence has run.
         self.sayers: list[tuple[int, int, object]] = []  # (position, paragraph index, subject token)
         self._persons_read: set[int] = set()  # paragraphs whose PERSON entities are in self.persons
+        self._quote_cache: dict[int, tuple[tuple[int, int], ...]] = {}  # paragraph -> its quote marks' ranges
         for pi, (p, d) in enumerate(self.doc.docs):
             if d is None:
                 continue  # no speech verb, so no sayer; its persons are read when a name or pronoun needs them
@@ -788,11 +801,14 @@ class Attributor:
         pos = self.doc.tok_start(pi, tok)
         return any(q_open <= pos <= q_close for q_open, q_close in self._quote_ranges(pi))
 
-    @functools.lru_cache(maxsize=None)
     def _quote_ranges(self, pi: int) -> tuple[tuple[int, int], ...]:
-        p = self.article.paragraphs[pi]
-        qs = find_quotes(self.text, [p])
-        return tuple((q.open, q.close) for q in qs)
+        # Cached on the instance, not with lru_cache: a method's lru_cache is keyed by self and would keep
+        # every Attributor, and every parse it holds, alive for the life of the process.
+        ranges = self._quote_cache.get(pi)
+        if ranges is None:
+            qs = find_quotes(self.text, [self.article.paragraphs[pi]])
+            ranges = self._quote_cache[pi] = tuple((q.open, q.close) for q in qs)
+        return ranges
 
     def _span_text(self, pi: int, head, exclude_rel: bool = False) -> str:
         skip = set()
