@@ -69,6 +69,31 @@ PUBLIC_TITLES = {
     "pentagon", "kremlin", "embassy", "agency", "cabinet", "committee", "caucus", "assemblyman",
     "assemblywoman", "delegate", "director", "general", "judge", "justice", "president-elect", "mr. president",
 }
+# Titles that any organisation gives: a union's president, a university's director, a company's spokesman.
+# They make a public official only when the organisation is not plainly a private one (see classify).
+ROLE_TITLES = {
+    "president", "vice president", "chairman", "chairwoman", "chair", "director", "secretary", "spokesperson",
+    "spokesman", "spokeswoman", "leader", "deputy", "general", "speaker", "commissioner", "committee", "official",
+    "officials", "agency", "delegate",
+}
+# Words that show an organisation is not part of a government.
+PRIVATE_BODIES = {
+    "university", "college", "school", "institute", "institution", "center", "centre", "foundation", "think tank",
+    "union", "federation", "association", "society", "company", "corporation", "corp", "inc", "llc", "ltd",
+    "group", "coalition", "alliance", "network", "fund", "bank", "firm", "campaign", "club", "league", "church",
+    "organization", "organisation", "project", "museum", "hospital", "magazine", "newspaper", "team", "athletic",
+    "athletics", "academy", "laboratory", "lab", "studio", "nonprofit", "non-profit", "charity", "trust",
+    "consultancy", "enterprise", "industries", "partners", "holdings", "debate",
+}
+# Words that put an organisation inside a government, whatever else its name holds.
+GOVERNMENT_BODIES = {
+    "white house", "pentagon", "kremlin", "embassy", "congress", "congressional", "senate", "parliament",
+    "parliamentary", "ministry", "government", "administration", "cabinet", "federal", "county", "municipal",
+    "city hall", "city council", "legislature", "state department", "army", "navy", "air force", "military",
+    "european union", "african union", "soviet union", "house of representatives", "house committee",
+}
+# "former senator", "a retired Belgian general": the office is no longer held.
+_NO_LONGER = re.compile(r"\b(?:former|retired|ex-)\s+(?:[\w.-]+\s+){0,2}$")
 ANON_HEADS = {
     "source", "sources", "official", "officials", "person", "people", "insider", "insiders", "aide", "aides",
     "dissident", "dissidents", "expert", "experts", "analyst", "analysts", "observer", "observers", "witness",
@@ -84,6 +109,9 @@ LABEL_CUES = {"dubbed", "so-called", "called", "label", "labeled", "labelled", "
               "titled", "entitled", "known", "word", "words", "phrase", "slogan", "nicknamed", "branded",
               "brand", "banner", "motto", "name", "tagline", "hashtag", "moniker"}
 HUMAN_PRONOUNS = {"he", "she", "him", "her"}
+_PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m",
+                   "she": "f", "her": "f", "hers": "f", "herself": "f"}
+_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+((?:[A-Z][\w’'-]+\s+){0,2}[A-Z][\w’'-]+)")
 _TRANSCRIPT = re.compile(r"([A-Z][A-Z.'’ -]{1,30}[A-Z.]):\s+")
 _DASH_TAG = re.compile(r"[ \t\u00a0]*[―—–]{1,2}[ \t\u00a0]*([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,5})[ \t\u00a0.]*(?:\n|$)")
 PLURAL_PRONOUNS = {"they", "them"}
@@ -232,6 +260,14 @@ class _Doc:
             self._ents[pi] = self.nlp.get_pipe("ner")(self.nlp.make_doc(p.text)).ents
         return self._ents[pi]
 
+    def parse(self, pi: int):
+        """The full parse of paragraph pi, made now if it was skipped: a pronoun may need its sentences."""
+        p, doc = self.docs[pi]
+        if doc is None:
+            doc = self.nlp(p.text)
+            self.docs[pi] = (p, doc)
+        return doc
+
     def tokens(self, pi: int, start: int, end: int):
         """Tokens of paragraph pi that lie inside [start, end) of the article text."""
         p, doc = self.docs[pi]
@@ -338,6 +374,7 @@ class Attributor:
         self.sayers: list[tuple[int, int, object]] = []  # (position, paragraph index, subject token)
         self._persons_read: set[int] = set()  # paragraphs whose PERSON entities are in self.persons
         self._quote_cache: dict[int, tuple[tuple[int, int], ...]] = {}  # paragraph -> its quote marks' ranges
+        self._gender_cache: dict[str, str] | None = None  # surname -> "m" or "f", built on first use
         for pi, (p, d) in enumerate(self.doc.docs):
             if d is None:
                 continue  # no speech verb, so no sayer; its persons are read when a name or pronoun needs them
@@ -730,25 +767,33 @@ class Attributor:
 
     def _resolve_pronoun(self, pos: int, low: str) -> tuple[str, str] | None:
         plural = low in PLURAL_PRONOUNS
-        if low in HUMAN_PRONOUNS:
+        gender = _PRONOUN_GENDER.get(low)
+        tok, para = None, None
+        for pi, (p, d) in enumerate(self.doc.docs):
+            if p.start <= pos < p.end:
+                para = pi
+                tok = next((t for t in d if p.start + t.idx == pos), None) if d is not None else None
+                break
+        if low in HUMAN_PRONOUNS and tok is not None:
             # A person named earlier in the same sentence, as its subject, comes first.
-            for pi, (p, d) in enumerate(self.doc.docs):
-                if p.start <= pos < p.end:
-                    tok = next((t for t in d if p.start + t.idx == pos), None) if d is not None else None
-                    if tok is not None:
-                        for t in tok.sent:
-                            if t.i >= tok.i:
-                                break
-                            if t.dep_ in ("nsubj", "nsubjpass") and t.ent_type_ == "PERSON":
-                                return self._speaker_of(pi, t)
+            for t in tok.sent:
+                if t.i >= tok.i:
                     break
+                if (t.dep_ in ("nsubj", "nsubjpass") and t.ent_type_ == "PERSON" and self._agrees(t.text, gender)
+                        and not self._in_any_quote(para, t)):
+                    return self._speaker_of(para, t)
         person = not plural and low != "it"
         sayer = None
         if person:
             # Only within the pronoun's own paragraph: "Ortiz said the plan ... “...,” she said."
-            para = next((i for i, (p, _d) in enumerate(self.doc.docs) if p.start <= pos < p.end), None)
             sayer = next(((sp, spi, t) for sp, spi, t in reversed(self.sayers)
-                          if sp < pos and spi == para and not self._in_any_quote(spi, t)), None)
+                          if sp < pos and spi == para and not self._in_any_quote(spi, t)
+                          and self._agrees(t.text, gender) and not _coordinated(t)), None)
+            # The person the sentence before was about, as its subject, is the likeliest "he" or "she":
+            # "Rivera, who runs the ferry, criticised the plan. “It is a mess,” he said."
+            topic = self._previous_subject(para, tok) if tok is not None else None
+            if topic is not None and self._agrees(topic[2].text, gender) and (sayer is None or topic[0] > sayer[0]):
+                sayer = topic
         for p, label, stype, head in sorted(self.speakers, key=lambda x: -x[0]):
             if p >= pos or stype == "author":
                 continue
@@ -756,22 +801,108 @@ class Attributor:
                 break
             if sayer is not None and sayer[0] > p:
                 break  # someone named said something after this speaker spoke: the pronoun is theirs
-            is_plural = head is not None and head.tag_ in ("NNS", "NNPS")
+            is_plural = head is not None and (head.tag_ in ("NNS", "NNPS") or _coordinated(head))
             is_org = head is not None and self._entity_label(head) in ("ORG", "GPE", "NORP")
             if plural and (is_plural or is_org):
                 return label, stype
             if low == "it" and (is_org or stype == "official report"):
                 return label, stype
-            if person and not is_plural and not is_org:
+            if person and not is_plural and not is_org and self._agrees(label, gender):
                 return label, stype
         if sayer is not None:
             return self._speaker_of(sayer[1], sayer[2])
         if low in HUMAN_PRONOUNS:
-            prior = [(p, n) for p, n in self._persons_before(pos, within=1500) if pos - p < 1500]
+            # Names inside quote marks are what a speaker talked about, not who spoke.
+            prior = [(p, n) for p, n in self._persons_before(pos, within=1500)
+                     if pos - p < 1500 and not self._in_quote_at(p) and self._agrees(n, gender)]
             if prior:
                 name = max((n for p, n in prior if n.split()[-1] == prior[-1][1].split()[-1]), key=len)
                 return name, classify(name, None, set(_words(name)))
         return None
+
+    def _previous_subject(self, pi: int, tok) -> tuple[int, int, object] | None:
+        """The named person who is the main subject of the sentence before tok's, as (position, paragraph,
+        token). Sentences wholly inside quote marks are passed over, and the sentence may end the paragraph
+        before (parsed now if it was skipped). None when that sentence names no such person."""
+        sent, prev_pi = tok.sent, pi
+        for _ in range(8):
+            doc = sent.doc
+            if sent.start > 0:
+                sent = doc[sent.start - 1].sent
+            elif prev_pi > 0 and len(self.doc.parse(prev_pi - 1)):
+                prev_pi -= 1
+                prev_doc = self.doc.docs[prev_pi][1]
+                sent = prev_doc[len(prev_doc) - 1].sent
+            else:
+                return None
+            if any(not t.is_punct and not self._in_any_quote(prev_pi, t) for t in sent):
+                break
+        else:
+            return None
+        people = [t for t in sent if t.pos_ == "PROPN" and t.ent_type_ == "PERSON" and not _coordinated(t)
+                  and t.dep_ not in ("compound", "flat") and not self._in_any_quote(prev_pi, t)]
+        for t in people:
+            if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT":
+                return self.doc.tok_start(prev_pi, t), prev_pi, t
+        # Failing a subject, a person introduced with a description: "..., which worries Jo Roe, a pastor."
+        for t in people:
+            if any(c.dep_ == "appos" and c.pos_ == "NOUN" for c in t.children):
+                return self.doc.tok_start(prev_pi, t), prev_pi, t
+        return None
+
+    def _agrees(self, label: str, gender: str | None) -> bool:
+        """False only when the article shows the person named in label to be of the other gender."""
+        if gender is None:
+            return True
+        known = self._genders().get(_surname(label))
+        return known is None or known == gender
+
+    def _genders(self) -> dict[str, str]:
+        """Surname -> "m" or "f", from the article's own cues: an honorific (Mr., Ms.), or a sentence that names
+        one person and refers back with pronouns of only one gender. Surnames with mixed evidence are left out."""
+        if self._gender_cache is not None:
+            return self._gender_cache
+        votes: dict[str, list[int]] = {}
+
+        def vote(name: str, g: str, n: int = 1) -> None:
+            key = _surname(name)
+            if key:
+                votes.setdefault(key, [0, 0])[g == "f"] += n
+
+        for m in _HONORIFIC.finditer(self.text):
+            vote(m.group(2), "m" if m.group(1) == "Mr" else "f", 3)
+        for pi, (p, d) in enumerate(self.doc.docs):
+            if d is None:
+                continue
+            for sent in d.sents:
+                people = [e for e in sent.ents if e.label_ == "PERSON" and not self._in_any_quote(pi, e[0])]
+                names = {_surname(e.text) for e in people} - {""}
+                if len(names) != 1:
+                    continue
+                # "Doe said she would ...": the one person named is the subject, and the pronouns after it
+                # are of one gender. A pronoun that is itself the subject points elsewhere ("He praised Doe").
+                subj = [t for e in people for t in e if t.dep_ in ("nsubj", "nsubjpass")]
+                if not subj:
+                    continue
+                # Another name the recognizer missed ("Doe told Roe, after he admitted ...") could be the referent.
+                inside = {t.i for e in people for t in e}
+                if any(t.tag_ == "NNP" and t.ent_type_ in ("", "PERSON") and t.i not in inside
+                       and not self._in_any_quote(pi, t) for t in sent):
+                    continue
+                pron = {_PRONOUN_GENDER[t.lower_] for t in sent if t.lower_ in _PRONOUN_GENDER and t.i > subj[0].i
+                        and t.dep_ in ("nsubj", "nsubjpass", "poss") and not self._in_any_quote(pi, t)
+                        # "..., who began his speech": a clause about someone else
+                        and not any(a.dep_ in ("relcl", "acl", "appos") for a in t.ancestors)}
+                if len(pron) == 1:
+                    vote(next(iter(names)), pron.pop())
+        self._gender_cache = {k: ("m" if m > f else "f") for k, (m, f) in votes.items() if m != f and min(m, f) * 3 < max(m, f)}
+        return self._gender_cache
+
+    def _in_quote_at(self, pos: int) -> bool:
+        for pi, (p, _d) in enumerate(self.doc.docs):
+            if p.start <= pos < p.end:
+                return any(a <= pos <= b for a, b in self._quote_ranges(pi))
+        return False
 
     def _agentive(self, head) -> bool:
         """A person, an organisation or a document can make a statement; an abstract noun cannot."""
@@ -866,7 +997,9 @@ def classify(phrase: str, head, words: set[str] | None = None) -> str:
     if head_low in LAW_ENFORCEMENT:
         return "law enforcement"
     if head_low in ("spokesperson", "spokesman", "spokeswoman", "spokespeople", "spokesmen", "spokeswomen"):
-        return "law enforcement" if any(_contains(low, w) for w in LAW_ENFORCEMENT) else "public official"
+        if any(_contains(low, w) for w in LAW_ENFORCEMENT):
+            return "law enforcement"
+        return "named source" if _private(low, head) else "public official"
     if head is not None and not head_is_name:
         det = [c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "amod") and c.i < head.i]
         bare_plural = head.tag_ == "NNS" and not any(c.dep_ in ("det", "poss") for c in head.children)
@@ -875,17 +1008,72 @@ def classify(phrase: str, head, words: set[str] | None = None) -> str:
                 return "anonymous source"
     if head is None and (first in INDEFINITE or low.startswith(("sources", "people"))):
         return "anonymous source"
-    if any(_contains(low, w) for w in LAW_ENFORCEMENT):
+    roles = _roles(phrase, head)
+    if any(_contains(roles, w) for w in LAW_ENFORCEMENT):
         return "law enforcement"
-    if any(_contains(low, w) for w in PUBLIC_TITLES) or re.search(r"\([RDI]-[A-Z.]{2,6}\)", phrase):
+    if re.search(r"\([RDI]-[A-Z.]{2,6}\)", phrase) or _holds_office(roles, head):
         return "public official"
     if not named and head is not None and head.pos_ == "NOUN" and head_low in ANON_HEADS:
         return "anonymous source"
     return "named source"
 
 
+def _roles(phrase: str, head) -> str:
+    """The lower-cased phrase without the person's own name, where titles are looked for: "Larry King" and
+    "Mr. King" hold no king."""
+    low = phrase.lower()
+    if head is None or head.ent_type_ != "PERSON":
+        return low
+    ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
+    if ent is None or len(ent) < 1:
+        return low
+    name = ent.text.lower()
+    return low.replace(name, " ", 1) if name in low else low
+
+
+def _holds_office(roles: str, head=None) -> bool:
+    """Whether a title in roles names a public office: always for "senator" or "mayor"; for a title any
+    organisation gives ("director", "president"), only when the organisation is not a private one; never for
+    a title held formerly."""
+    titles = [m for w in PUBLIC_TITLES for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", roles)]
+    current = [m for m in titles if not _NO_LONGER.search(roles[:m.start()])]
+    if not current:
+        return False
+    if any(m.group(0) not in ROLE_TITLES for m in current):
+        return True
+    return not _private(roles, head)
+
+
+def _private(low: str, head=None) -> bool:
+    """Whether the organisation in a phrase is plainly not a government's: a word such as "university" or
+    "think tank", or an organisation named with no word of government ("Acme spokesman"); and no word such as
+    "ministry" or "federal"."""
+    if any(_contains(low, w) for w in GOVERNMENT_BODIES):
+        return False
+    if any(_contains(low, w) for w in PRIVATE_BODIES):
+        return True
+    if head is None:
+        return False
+    # An acronym ("EPA", "NATO") is as often an agency as a company: it is no cue either way.
+    orgs = {e.text for e in head.doc.ents if e.label_ == "ORG" and e.text.lower() in low
+            and head.left_edge.i <= e.start and e.end <= head.right_edge.i + 1}
+    return any(not o.isupper() and not any(_contains(o.lower(), w) for w in PUBLIC_TITLES | GOVERNMENT_BODIES)
+               for o in orgs)
+
+
 def _contains(low: str, term: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", low) is not None
+
+
+def _coordinated(head) -> bool:
+    """Whether a noun phrase joins two or more ("Mr. Hale and Mr. Lusk"): a plural, whatever its head."""
+    return any(c.dep_ == "conj" for c in head.children)
+
+
+def _surname(label: str) -> str:
+    """The last word of the name part of a label: "doe" for "Jane Doe, senator" or "Ms. Doe"."""
+    name = re.split(r",| \(", label)[0].split()
+    return re.sub(r"[’']s$", "", name[-1].strip(".,’'")).lower() if name else ""
 
 
 def _has_name(head) -> bool:

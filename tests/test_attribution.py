@@ -219,10 +219,65 @@ CASES = [
                  [("The visa rules will not change", "spokesperson", "public official")],
                  id="unnamed-government-spokesperson"),
     pytest.param("“We regret the delay,” said Acme spokesman Tom Reed.",
-                 [("We regret the delay", "Tom Reed", "named source")], id="company-spokesman",
-                 marks=gap("every spokesperson is classified as a public official, a company's too")),
+                 [("We regret the delay", "Tom Reed", "named source")], id="company-spokesman"),
     pytest.param("“The suspect fled on foot toward the river,” a police spokesperson said.",
                  [("The suspect fled on foot", "police spokesperson", "law enforcement")], id="police-spokesperson"),
+    # A title that any organisation gives makes a public official only in a government.
+    pytest.param("“We recruit on character first,” said Jane Doe, the athletic director at Central State University.",
+                 [("We recruit on character first", "Jane Doe", "named source")], id="athletic-director"),
+    pytest.param("“The tax plan adds to the deficit,” said Mark Rivera, director of the Fiscal Policy Center, a "
+                 "centrist think tank.",
+                 [("The tax plan adds to the deficit", "Mark Rivera", "named source")], id="think-tank-director"),
+    pytest.param("Mark Rivera, president of the Riverside Teachers Union, which represents city teachers, said the "
+                 "schools needed more money.",
+                 [("the schools needed more money", "Mark Rivera", "named source")], id="union-president"),
+    pytest.param("“Our borders have simply evaporated,” said Jane Doe, a retired army general who now teaches.",
+                 [("Our borders have simply evaporated", "Jane Doe", "named source")], id="retired-general"),
+    pytest.param("“We will not approve this budget,” said Jane Doe, director of the city transportation department.",
+                 [("We will not approve this budget", "Jane Doe", "public official")], id="city-director"),
+    pytest.param("“The visa rules will not change,” said Jane Doe, a State Department director.",
+                 [("The visa rules will not change", "Jane Doe", "public official")], id="state-department-director"),
+    pytest.param("“We will not approve this budget,” said Senator Maria Lopez, who chairs a children's foundation.",
+                 [("We will not approve this budget", "Maria Lopez", "public official")],
+                 id="senator-with-a-foundation"),
+    pytest.param("“They pay us a lot of money,” Mr. King said.",
+                 [("They pay us a lot of money", "King", "named source")], id="surname-that-is-a-title"),
+    # A pronoun is the person the text was last about, not a person the quote talks about.
+    pytest.param("“Fix the roads,” Nadia Roth said on Monday.\n\nGreg Tallis, who has campaigned for the mayor, "
+                 "blasted Roth as a “disgrace” on a radio show.\n\n“She is a disgrace, and those comments are a "
+                 "disgrace,” he said.",
+                 [("Fix the roads", "Nadia Roth", "named source"),
+                  ("She is a disgrace, and those comments", "Greg Tallis", "named source")],
+                 id="pronoun-is-the-previous-subject-not-its-object"),
+    pytest.param("The bus route has not been restored, which worries Henry Voss.\n\n“No one fights for Nadia Roth. "
+                 "Nadia Roth has nobody,” he said.",
+                 [("Nadia Roth has nobody", "Henry Voss", "named source")], id="pronoun-skips-names-inside-the-quote"),
+    pytest.param("“The buses are late again,” Maria Lopez said.\n\nThe route has not been restored, which worries "
+                 "Henry Voss, president of the Riverside Tenants Union.\n\n“No one is fighting for our street,” he said.",
+                 [("The buses are late again", "Maria Lopez", "named source"),
+                  ("No one is fighting for our street", "Henry Voss", "named source")],
+                 id="pronoun-is-the-person-just-introduced"),
+    pytest.param("“We will fix the roads by June,” Ms. Roth said.\n\n“That is what you said last year,” Mr. Tallis "
+                 "replied.\n\n“The roads have waited ten years,” she said.",
+                 [("We will fix the roads by June", "Roth", "named source"),
+                  ("That is what you said last year", "Tallis", "named source"),
+                  ("The roads have waited ten years", "Roth", "named source")], id="pronoun-agrees-with-honorific"),
+    pytest.param("Dana Wells said she would run for the council seat.\n\nPaul Ortiz said his own campaign had raised "
+                 "more money.\n\n“I have knocked on every door in the ward,” she said.",
+                 [("she would run for the council seat", "Dana Wells", "named source"),
+                  ("his own campaign had raised more money", "Paul Ortiz", "named source"),
+                  ("I have knocked on every door", "Dana Wells", "named source")],
+                 id="pronoun-agrees-with-pronouns-the-article-used"),
+    pytest.param("Mr. Hale and Mr. Lusk said the plan was flawed.\n\nAngela Brant, a spokeswoman for the Builders Association, "
+                 "disagreed with them.\n\n“The plan is sound,” she said.",
+                 [("the plan was flawed", "Mr. Hale and Mr. Lusk", "named source"),
+                  ("The plan is sound", "Angela Brant", "named source")], id="she-is-not-two-people"),
+    pytest.param("Dana Wells said she would run for the council seat next year.\n\nPaul Ortiz, the incumbent, "
+                 "called the race “wide open” on Tuesday.\n\n“I have knocked on every door in the ward,” she said.",
+                 [("she would run for the council seat", "Dana Wells", "named source"),
+                  ("wide open", "Paul Ortiz", "named source"),
+                  ("I have knocked on every door", "Dana Wells", "named source")], id="pronoun-gender-unknown",
+                 marks=gap("with no cue to Ortiz's gender, 'she' goes to the person last named as a subject")),
     # Negatives: the author's own words.
     pytest.param("The council approved a “temporary” tax that has now lasted ten years.", [], id="scare-quote"),
     pytest.param("Critics of the plan have long questioned what the “modernization” of the old harbor "
