@@ -49,7 +49,11 @@ DOCUMENT_WORDS = {
     "indictment", "complaint", "lawsuit", "ruling", "assessment", "estimate", "estimates", "paper",
     "statement", "letter", "release", "bulletin", "transcript", "census", "index", "research", "investigation",
     "affidavit", "court papers", "testimony", "guidance", "order", "budget", "figures", "statistics",
+    "database", "databases", "tally",
 }
+# Occasions of speech: "according to a speech Doe gave" is Doe's word, not the speech's.
+SPEECH_EVENTS = {"speech", "speeches", "remarks", "interview", "interviews", "address", "testimony", "statement",
+                 "statements", "essay", "op-ed", "column", "post", "tweet", "letter", "email", "e-mail"}
 LAW_ENFORCEMENT = {
     "police", "policeman", "policemen", "policewoman", "cop", "cops", "sheriff", "sheriffs", "detective",
     "detectives", "prosecutor", "prosecutors", "prosecution", "constable", "marshal", "marshals", "trooper",
@@ -114,6 +118,9 @@ _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m",
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+((?:[A-Z][\w’'-]+\s+){0,2}[A-Z][\w’'-]+)")
 _TRANSCRIPT = re.compile(r"([A-Z][A-Z.'’ -]{1,30}[A-Z.]):\s+")
 _DASH_TAG = re.compile(r"[ \t\u00a0]*[―—–]{1,2}[ \t\u00a0]*([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,5})[ \t\u00a0.]*(?:\n|$)")
+# A roundup's tag, which closes the paragraph with no verb: “Words,” Jane Doe, The Daily Ledger.
+_ROUNDUP_TAG = re.compile(r"[ \t\u00a0]*(?:[―—–-]{1,2}[ \t\u00a0]*)?([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,4})"
+                          r"(?:,[ \t\u00a0]+([^\n]{2,100}?))?[ \t\u00a0.]*(?:\n|$)")
 PLURAL_PRONOUNS = {"they", "them"}
 FIRST_PERSON = {"i", "we", "me", "us"}
 
@@ -497,6 +504,8 @@ class Attributor:
             q.frame = (m.start(1), m.end(1))
             self._remember(q.open, q.speaker, q.source_type, None)
             return
+        if self._roundup_tag(q, pi):
+            return
         s0 = sent[0]
         s1 = max((b for a, b in sents if a < q.end), default=sent[1])
         s1 = max(s1, sent[1])
@@ -524,9 +533,9 @@ class Attributor:
         for t in frame_tokens:
             if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
                 objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
-                if objs:
-                    self._set_from_head(q, pi, objs[0], f"according to {self._span_text(pi, objs[0])}",
-                                        frame_tokens)
+                if objs and _source_like(objs[0]):
+                    self._set_from_head(q, pi, _event_speaker(objs[0]) or objs[0],
+                                        f"according to {self._span_text(pi, objs[0])}", frame_tokens)
                     return
         quote_toks = [t for t in self.doc.tokens(pi, q.start, q.end)]
         # The speech verb that governs the quoted words; the outermost one reports them.
@@ -558,6 +567,33 @@ class Attributor:
                     self._set_from_head(q, pi, subj, t.text, frame_tokens)
                     if q.done:
                         return
+
+    def _roundup_tag(self, q: _Quote, pi: int) -> bool:
+        """A quote that opens its paragraph and is closed by a name, perhaps with an outlet or a title, and
+        nothing else: “Words,” Jane Doe, The Daily Ledger. Roundups of reactions are written so."""
+        p = self.article.paragraphs[pi]
+        if not q.closed or q.open != p.start or self.text[q.end - 1] not in ",.!?":
+            return False
+        m = _ROUNDUP_TAG.match(self.text, q.close + 1, p.end)
+        if m is None or m.end() < p.end and self.text[m.end() - 1] != "\n":
+            return False
+        tail = [t for t in self.doc.tokens(pi, m.start(1), m.end()) if not t.is_punct]
+        name = [t for t in self.doc.tokens(pi, m.start(1), m.end(1))]
+        if (not name or any(t.pos_ != "PROPN" for t in name) or len(name) < 2 and not m.group(2)
+                or any(t.pos_ in ("VERB", "AUX") for t in tail)):
+            return False
+        # Words someone said make a clause; a list of works (“War and Peace,” Leo Tolstoy.) does not.
+        words = self.doc.tokens(pi, q.start, q.end)
+        if len(words) < 4 or not any(t.pos_ in ("VERB", "AUX") for t in words):
+            return False
+        who = self._resolve_name(_clean(m.group(1)), q.open)
+        q.speaker = _clean(f"{who}, {m.group(2)}") if m.group(2) else who
+        q.source_type = classify(q.speaker, None)
+        end = m.end(2) if m.group(2) else m.end(1)
+        q.cue, q.done = _clean(self.text[m.start(1):end]), True
+        q.frame = (m.start(1), end)
+        self._remember(q.open, q.speaker, q.source_type, None)
+        return True
 
     def _try_verbs(self, q: _Quote, pi: int, verbs_from, frame_tokens) -> bool:
         verbs = [t for t in verbs_from if _is_speech_verb(t)]
@@ -659,13 +695,14 @@ class Attributor:
         for t in toks:
             if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
                 objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
-                if not objs:
+                if not objs or not _source_like(objs[0]):
                     continue
-                label, stype = self._speaker_of(pi, objs[0])
+                label, stype = self._speaker_of(pi, _event_speaker(objs[0]) or objs[0])
                 if not label:
                     continue
                 cue_end = max(self.doc.tok_end(pi, x) for x in objs[0].subtree)
-                content = self._content_after(cue_end, e)
+                # "According to X, ..." or, closing the sentence, "..., according to X."
+                content = self._content_after(cue_end, e) or self._content_before(s, self.doc.tok_start(pi, t))
                 if content is None:
                     continue
                 return Attribution(label, stype, _clean(f"according to {self._span_text(pi, objs[0])}"),
@@ -704,6 +741,14 @@ class Attributor:
             return Attribution(label, stype, _clean(self._cue_text(pi, t, None)), ((cs, ce),), "reported",
                                (min(fs, fe), max(fs, fe)), (s, e))
         return None
+
+    def _content_before(self, start: int, pos: int) -> tuple[int, int] | None:
+        s, e = start, pos
+        while s < e and self.text[s].isspace():
+            s += 1
+        while e > s and self.text[e - 1] in " ,;:—–-(":
+            e -= 1
+        return (s, e) if len(self.text[s:e].split()) >= 3 else None
 
     def _content_after(self, pos: int, end: int) -> tuple[int, int] | None:
         s = pos
@@ -1063,6 +1108,37 @@ def _private(low: str, head=None) -> bool:
 
 def _contains(low: str, term: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", low) is not None
+
+
+def _source_like(head) -> bool:
+    """Whether "according to" names a source: someone, something written, or a body; not "according to plan",
+    "legend" or "tradition", a bare singular noun."""
+    if head.pos_ in ("PROPN", "PRON", "NUM") or head.tag_ in ("NNS", "NNPS"):
+        return True
+    if any(c.dep_ in ("det", "poss", "compound", "nummod", "amod") for c in head.children):
+        return True
+    low = head.lower_
+    return low in DOCUMENT_WORDS or low in ANON_HEADS or low in LAW_ENFORCEMENT or low in PUBLIC_TITLES
+
+
+def _event_speaker(head):
+    """The person who gave a speech, an interview or a letter the phrase names: "a speech Doe delivered",
+    "remarks by Doe", "Doe's statement"; None when the phrase names no such occasion or no one."""
+    if head.lower_ not in SPEECH_EVENTS:
+        return None
+    for c in head.children:
+        if c.dep_ == "relcl":
+            subj = next((x for x in c.children if x.dep_ in ("nsubj",) and x.pos_ in ("PROPN", "PRON")
+                         and x.lower_ not in ("that", "which", "who")), None)
+            if subj is not None:
+                return subj
+        if c.dep_ == "poss" and c.pos_ == "PROPN":
+            return c
+        if c.dep_ == "prep" and c.lower_ in ("by", "from"):
+            obj = next((x for x in c.children if x.dep_ == "pobj" and x.pos_ == "PROPN"), None)
+            if obj is not None:
+                return obj
+    return None
 
 
 def _coordinated(head) -> bool:

@@ -222,6 +222,31 @@ CASES = [
                  [("We regret the delay", "Tom Reed", "named source")], id="company-spokesman"),
     pytest.param("“The suspect fled on foot toward the river,” a police spokesperson said.",
                  [("The suspect fled on foot", "police spokesperson", "law enforcement")], id="police-spokesperson"),
+    # A roundup: each quote is tagged with a name and an outlet or a title, and no verb.
+    pytest.param("Here is what the columnists made of the debate.\n\n“The debate was a draw, and neither candidate "
+                 "landed a blow,” Jane Doe, The Daily Ledger.\n\n“Rivera won on substance but lost on style.” Mark "
+                 "Smith, Harbor Times\n\n“It was the dullest night of the campaign,” — Ana Ruiz, Valley Post",
+                 [("neither candidate landed a blow", "Jane Doe", "named source"),
+                  ("Rivera won on substance", "Mark Smith", "named source"),
+                  ("the dullest night of the campaign", "Ana Ruiz", "named source")], id="roundup"),
+    pytest.param("“We will win this seat back,” Senator Maria Lopez, on the radio.",
+                 [("We will win this seat back", "Maria Lopez", "public official")], id="roundup-with-title"),
+    pytest.param("Our critics chose their books of the year.\n\n“The Old Man and the Sea,” Ernest Hemingway.\n\n"
+                 "“War and Peace,” Leo Tolstoy, Penguin Classics.", [], id="roundup-not-a-list-of-titles"),
+    pytest.param("“Make the harbor great again,” the Rivera campaign’s slogan.", [], id="roundup-not-a-slogan"),
+    # "according to" closing the sentence, and the person behind a speech or a database's figures.
+    pytest.param("The blast went off at 8:30 p.m. in front of the old market, according to Police Commissioner "
+                 "Jane Doe.",
+                 [("The blast went off at 8:30 p.m.", "Jane Doe", "law enforcement")], id="according-to-at-the-end"),
+    pytest.param("The mayor plans to visit the market on Sunday, according to a city aide.",
+                 [("The mayor plans to visit the market", "aide", "anonymous source")],
+                 id="according-to-an-aide-at-the-end"),
+    pytest.param("The tax is meant to curb activist investors, according to a speech Jane Doe gave at the college "
+                 "in July.",
+                 [("meant to curb activist investors", "Jane Doe", "named source")], id="according-to-a-speech"),
+    pytest.param("About 700 people have been shot by police this year, according to a Harbor Times database.",
+                 [("About 700 people have been shot", "database", "official report")], id="according-to-a-database"),
+    pytest.param("The market, according to legend, was built in a single night.", [], id="according-to-legend"),
     # A title that any organisation gives makes a public official only in a government.
     pytest.param("“We recruit on character first,” said Jane Doe, the athletic director at Central State University.",
                  [("We recruit on character first", "Jane Doe", "named source")], id="athletic-director"),
