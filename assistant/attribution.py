@@ -112,6 +112,11 @@ INDEFINITE = {"a", "an", "one", "two", "three", "several", "some", "many", "few"
 LABEL_CUES = {"dubbed", "so-called", "called", "label", "labeled", "labelled", "term", "termed", "named",
               "titled", "entitled", "known", "word", "words", "phrase", "slogan", "nicknamed", "branded",
               "brand", "banner", "motto", "name", "tagline", "hashtag", "moniker"}
+# Nouns that name a work: “Title Case Words” right after one of them is its title, nobody's speech.
+WORK_NOUNS = {"book", "books", "novel", "memoir", "biography", "song", "songs", "anthem", "hymn", "album", "single",
+              "film", "movie", "documentary", "show", "series", "sitcom", "episode", "play", "musical", "opera",
+              "poem", "painting", "exhibit", "exhibition", "headline", "podcast", "essay", "bestseller",
+              "best-seller", "track", "video", "game", "chapter"}
 HUMAN_PRONOUNS = {"he", "she", "him", "her"}
 _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m",
                    "she": "f", "her": "f", "hers": "f", "herself": "f"}
@@ -183,33 +188,38 @@ def find_quotes(text: str, paragraphs) -> list[_Quote]:
     for pi, p in enumerate(paragraphs):
         i, end = p.start, p.end
         opened: int | None = None
+        width = 1  # of the opening mark
         while i < end:
             c = text[i]
-            if c == "“" or (c == '"' and opened is None and _opens(text, i, p.start)):
+            # Some archives write a double quote mark as two apostrophes: ''like this''.
+            w = 2 if c == "'" and i + 1 < end and text[i + 1] == "'" else 1
+            if w == 2:
+                c = '"'
+            if c == "“" or (c == '"' and opened is None and _opens(text, i, p.start, w)):
                 if opened is not None:
                     # A new opening mark before a close: the earlier quote was left open.
-                    quotes.append(_make_quote(text, opened, i, False, pi))
-                opened = i
+                    quotes.append(_make_quote(text, opened, i, False, pi, width))
+                opened, width = i, w
             elif c in "”\"" and opened is not None:
-                quotes.append(_make_quote(text, opened, i, True, pi))
+                quotes.append(_make_quote(text, opened, i, True, pi, width, w))
                 opened = None
             elif c == "‘" and opened is None and _opens(text, i, p.start):
                 close = _single_close(text, i + 1, end)
                 if close is not None:
                     quotes.append(_make_quote(text, i, close, True, pi))
                     i = close
-            i += 1
+            i += w
         if opened is not None:
-            q = _make_quote(text, opened, end, False, pi)
+            q = _make_quote(text, opened, end, False, pi, width)
             nxt = paragraphs[pi + 1] if pi + 1 < len(paragraphs) else None
-            q.continues = bool(nxt and text[nxt.start] in "“\"")
+            q.continues = bool(nxt and (text[nxt.start] in "“\"" or text.startswith("''", nxt.start)))
             quotes.append(q)
     return [q for q in quotes if q.end - q.start >= 1 and any(ch.isalnum() for ch in text[q.start:q.end])]
 
 
-def _opens(text: str, i: int, lo: int) -> bool:
+def _opens(text: str, i: int, lo: int, width: int = 1) -> bool:
     prev = text[i - 1] if i > lo else " "
-    nxt = text[i + 1] if i + 1 < len(text) else " "
+    nxt = text[i + width] if i + width < len(text) else " "
     return (prev.isspace() or prev in "([{—–-/:;,“‘") and not nxt.isspace()
 
 
@@ -225,13 +235,15 @@ def _single_close(text: str, i: int, end: int) -> int | None:
     return None
 
 
-def _make_quote(text: str, o: int, c: int, closed: bool, pi: int) -> _Quote:
-    s, e = o + 1, c
+def _make_quote(text: str, o: int, c: int, closed: bool, pi: int, open_width: int = 1,
+                close_width: int = 1) -> _Quote:
+    s, e = o + open_width, c
     while s < e and text[s].isspace():
         s += 1
     while e > s and text[e - 1].isspace():
         e -= 1
-    return _Quote(o, c, s, e, closed, pi)
+    # `close` is the last character of the closing mark.
+    return _Quote(o, c + close_width - 1 if closed else c, s, e, closed, pi)
 
 
 # --------------------------------------------------------------------------- the parse
@@ -289,7 +301,7 @@ class _Doc:
         return self.docs[pi][0].start + t.idx + len(t)
 
 
-_CUE_MARKS = ("“", "”", '"', "‘")
+_CUE_MARKS = ("“", "”", '"', "‘", "''")
 
 
 def _needs_parse(text: str, nlp) -> bool:
@@ -479,6 +491,9 @@ class Attributor:
 
     def _attribute_quote(self, q: _Quote, pi: int, sents) -> None:
         text = self.text
+        if self._is_title(q, pi):
+            q.speaker, q.source_type, q.cue, q.kind, q.done = self.article.author_label, "author", "", "partial", True
+            return
         before = text[:q.open].rstrip()
         prev_char = before[-1] if before else ""
         sent = next(((a, b) for a, b in sents if a <= q.open < b), None) or (q.open, q.close)
@@ -567,6 +582,16 @@ class Attributor:
                     self._set_from_head(q, pi, subj, t.text, frame_tokens)
                     if q.done:
                         return
+
+    def _is_title(self, q: _Quote, pi: int) -> bool:
+        """A title in capitals right after a noun for a work: "his book, “Make Your Kid a Millionaire,”"."""
+        words = self.text[q.start:q.end].strip(",.;:!? ").split()
+        if not 1 <= len(words) <= 10 or not words[0][:1].isupper():
+            return False
+        if sum(w[:1].isupper() for w in words) * 2 < len(words) + 1:
+            return False
+        before = [t for t in self.doc.tokens(pi, self.article.paragraphs[pi].start, q.open) if not t.is_punct][-2:]
+        return any(t.lower_ in WORK_NOUNS for t in before)
 
     def _roundup_tag(self, q: _Quote, pi: int) -> bool:
         """A quote that opens its paragraph and is closed by a name, perhaps with an outlet or a title, and
@@ -701,8 +726,10 @@ class Attributor:
                 if not label:
                     continue
                 cue_end = max(self.doc.tok_end(pi, x) for x in objs[0].subtree)
-                # "According to X, ..." or, closing the sentence, "..., according to X."
-                content = self._content_after(cue_end, e) or self._content_before(s, self.doc.tok_start(pi, t))
+                # "According to X, ..." or, closing the sentence after a comma, "..., according to X."
+                content = self._content_after(cue_end, e)
+                if content is None and t.i > 0 and t.nbor(-1).text in (",", "—", "–", "--", "("):
+                    content = self._content_before(s, self.doc.tok_start(pi, t))
                 if content is None:
                     continue
                 return Attribution(label, stype, _clean(f"according to {self._span_text(pi, objs[0])}"),
@@ -734,6 +761,9 @@ class Attributor:
             while ce > cs and self.text[ce - 1] in " ,.;:":
                 ce -= 1
             if len(self.text[cs:ce].split()) < 3:
+                continue
+            # Words that end or begin inside quote marks are a misparse around a title, not a report.
+            if any(a < cs < b or a < ce < b for a, b in quoted):
                 continue
             fs = min(self.doc.tok_start(pi, x) for x in subj.subtree)
             fe = self.doc.tok_end(pi, t)

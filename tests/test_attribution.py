@@ -222,6 +222,21 @@ CASES = [
                  [("We regret the delay", "Tom Reed", "named source")], id="company-spokesman"),
     pytest.param("“The suspect fled on foot toward the river,” a police spokesperson said.",
                  [("The suspect fled on foot", "police spokesperson", "law enforcement")], id="police-spokesperson"),
+    # Two apostrophes for a double quote mark, as some archives write them.
+    pytest.param("''The bridge will reopen in March,'' Jane Doe said. ''Crews are working around the clock.''",
+                 [("The bridge will reopen in March", "Jane Doe", "named source"),
+                  ("Crews are working around the clock", "Jane Doe", "named source")], id="two-apostrophe-quotes"),
+    pytest.param("Mark Rivera, who runs the ferry, joked of the harbor, ''I haven't seen it yet, but I'm going to.''",
+                 [("I haven't seen it yet", "Mark Rivera", "named source")], id="two-apostrophe-quote-after-clause"),
+    pytest.param("The council's ''temporary'' tax has lasted ten years, and rock 'n' roll is back.", [],
+                 id="two-apostrophe-scare-quote"),
+    # A title after a noun for a work is nobody's speech, even with a speaker in the sentence.
+    pytest.param("In his 2002 book, “Make Your Kid a Millionaire,” Mark Rivera suggested cutting small expenses.", [],
+                 id="title-after-book"),
+    pytest.param("At the end of the civil rights anthem “A Change Is Gonna Come,” Jane Doe added two words.", [],
+                 id="title-after-anthem"),
+    pytest.param("In his book, Mark Rivera wrote, “Small savings add up over eighteen years.”",
+                 [("Small savings add up", "Mark Rivera", "named source")], id="quote-from-a-book-is-speech"),
     # A roundup: each quote is tagged with a name and an outlet or a title, and no verb.
     pytest.param("Here is what the columnists made of the debate.\n\n“The debate was a draw, and neither candidate "
                  "landed a blow,” Jane Doe, The Daily Ledger.\n\n“Rivera won on substance but lost on style.” Mark "
@@ -340,6 +355,13 @@ def test_attribution_table(make_article, nlp, body, expected):
         assert any(f in words for f, _, _ in expected), (words, a.speaker)
 
 
+def test_no_reported_speech_inside_a_quote(make_article, nlp):
+    """The quote's last sentence, which holds the tag, is not reported speech as well: one passage, not two."""
+    article = make_article("“No one is fighting for our street. The council has forgotten us,” Henry Voss said.")
+    a = one(article, attribute(article, nlp), "The council has forgotten us")
+    assert (a.speaker, a.kind) == ("Henry Voss", "quote")
+
+
 @pytest.mark.parametrize("body", [
     "“The bridge will reopen in March, Jane Doe said. Nobody else agreed.",
     "The bridge will reopen” in March, Jane Doe said.",
@@ -349,6 +371,11 @@ def test_attribution_table(make_article, nlp, body, expected):
     "“Unclosed at the end of the article",
     "‘Single quotes, Jane Doe said.",
     "Jane Doe said “the bridge ‘will’ reopen” in March.",
+    "''Unclosed two-apostrophe quote, Jane Doe said.",
+    "He said '' and then '' and then ''' '' \"",
+    "''",
+    "''''''",
+    "rock 'n' roll ''",
 ])
 def test_unbalanced_quote_marks_do_not_crash(make_article, nlp, body):
     article = make_article(body)
