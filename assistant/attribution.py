@@ -350,6 +350,11 @@ def _lemma(t) -> str:
 def _is_speech_verb(t) -> bool:
     if t.pos_ not in ("VERB", "AUX") and t.tag_ not in ("VBD", "VBZ", "VBP", "VBN", "VBG", "VB"):
         return False
+    # "As Doe put it, ..." and "Doe put it bluntly:" are idioms of speech; "put it to a vote" is not.
+    if _lemma(t) == "put" and any(c.dep_ == "dobj" and c.lower_ == "it" for c in t.children):
+        deps = {c.dep_ for c in t.children}
+        return any(c.dep_ == "mark" and c.lower_ == "as" for c in t.children) or (
+            "prep" not in deps and bool(deps & {"advmod", "npadvmod"}))
     return _lemma(t) in SPEECH_VERBS
 
 
@@ -1078,7 +1083,11 @@ def classify(phrase: str, head, words: set[str] | None = None) -> str:
     if head is not None and not head_is_name:
         det = [c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "amod") and c.i < head.i]
         bare_plural = head.tag_ == "NNS" and not any(c.dep_ in ("det", "poss") for c in head.children)
-        if first in INDEFINITE or (det and det[0] in INDEFINITE) or bare_plural or head_low in ("sources", "source"):
+        # "A lawyer for the family, Jane Doe," names the source after all.
+        appos_name = any(c.dep_ == "appos" and c.pos_ == "PROPN" and c.ent_type_ in ("PERSON", "")
+                         for c in head.children)
+        if not appos_name and (first in INDEFINITE or (det and det[0] in INDEFINITE) or bare_plural
+                               or head_low in ("sources", "source")):
             if head_low in ANON_HEADS or head.lemma_.lower() in ANON_HEADS or bare_plural or first in INDEFINITE:
                 return "anonymous source"
     if head is None and (first in INDEFINITE or low.startswith(("sources", "people"))):

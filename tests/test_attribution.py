@@ -222,6 +222,17 @@ CASES = [
                  [("We regret the delay", "Tom Reed", "named source")], id="company-spokesman"),
     pytest.param("“The suspect fled on foot toward the river,” a police spokesperson said.",
                  [("The suspect fled on foot", "police spokesperson", "law enforcement")], id="police-spokesperson"),
+    # "As X put it" is speech; "put it to a vote" is not.
+    pytest.param("As Mark Rivera, a tax lawyer, recently put it, “Did he lower his taxes through legal means?”",
+                 [("Did he lower his taxes", "Mark Rivera", "named source")], id="as-x-put-it"),
+    pytest.param("Jane Doe put it bluntly: “The plan is dead.”",
+                 [("The plan is dead", "Jane Doe", "named source")], id="put-it-bluntly"),
+    pytest.param("The board put it to a vote, “just to be sure,” on Monday.", [], id="put-it-to-a-vote"),
+    # An unnamed role followed by the name is a named source.
+    pytest.param("A lawyer for the news outlets, Jane Doe, said no decision had been made about an appeal.",
+                 [("no decision had been made", "Jane Doe", "named source")], id="role-then-name"),
+    pytest.param("A lawyer for the family said no decision had been made about an appeal.",
+                 [("no decision had been made", "lawyer", "anonymous source")], id="role-without-name"),
     # Two apostrophes for a double quote mark, as some archives write them.
     pytest.param("''The bridge will reopen in March,'' Jane Doe said. ''Crews are working around the clock.''",
                  [("The bridge will reopen in March", "Jane Doe", "named source"),
