@@ -802,6 +802,9 @@ class Attributor:
         low = head.lower_
         if low in HUMAN_PRONOUNS or low in PLURAL_PRONOUNS or low == "it":
             ref = self._resolve_pronoun(pos, low)
+            if ref and low in HUMAN_PRONOUNS:
+                # The next "he" or "she" most likely continues the same person.
+                self._remember(pos, ref[0], ref[1], head)
             return ref if ref else (None, "")
         if low in FIRST_PERSON:
             return self.article.author_label, "author"
@@ -817,7 +820,7 @@ class Attributor:
                     self._remember(pos, label, stype, head)
                     return label, stype
         # A bare surname ("Doe said") takes the fullest form the article gave.
-        if head.pos_ == "PROPN":
+        if head.pos_ == "PROPN" or self._personlike(pi, head):
             phrase = self._resolve_name(phrase, pos)
             phrase = _name_first(head, phrase, self._span_text(pi, head, exclude_rel=True))
         stype = classify(phrase, head, words)
@@ -919,7 +922,7 @@ class Attributor:
                 break
         else:
             return None
-        people = [t for t in sent if t.pos_ == "PROPN" and t.ent_type_ == "PERSON" and not _coordinated(t)
+        people = [t for t in sent if self._personlike(prev_pi, t) and not _coordinated(t)
                   and t.dep_ not in ("compound", "flat") and not self._in_any_quote(prev_pi, t)]
         for t in people:
             if t.dep_ in ("nsubj", "nsubjpass") and t.head.dep_ == "ROOT":
@@ -929,6 +932,17 @@ class Attributor:
             if any(c.dep_ == "appos" and c.pos_ == "NOUN" for c in t.children):
                 return self.doc.tok_start(prev_pi, t), prev_pi, t
         return None
+
+    def _personlike(self, pi: int, t) -> bool:
+        """A person's name: so tagged, or a capitalised word that ends a person's name seen earlier in the
+        article (the recognizer often misses a lone surname: "Roe called on the council ...")."""
+        if t.pos_ == "PROPN" and t.ent_type_ == "PERSON":
+            return True
+        if not t.text[:1].isupper() or t.pos_ not in ("PROPN", "NOUN") or t.ent_type_ in ("GPE", "NORP", "LOC"):
+            return False
+        key = t.text.lower()
+        pos = self.doc.tok_start(pi, t)
+        return any(n.lower().split()[-1] == key for _p, n in self._persons_before(pos, key=key) if n.split())
 
     def _agrees(self, label: str, gender: str | None) -> bool:
         """False only when the article shows the person named in label to be of the other gender."""

@@ -319,6 +319,16 @@ CASES = [
                   ("his own campaign had raised more money", "Paul Ortiz", "named source"),
                   ("I have knocked on every door", "Dana Wells", "named source")],
                  id="pronoun-agrees-with-pronouns-the-article-used"),
+    pytest.param("Adam Brant runs the depot.\n\n“Fix the roads,” Maria Lopez said.\n\nBrant called on the council to "
+                 "act.\n\n“We have waited ten years,” he said.",
+                 [("Fix the roads", "Maria Lopez", "named source"),
+                  ("We have waited ten years", "Adam Brant", "named source")], id="pronoun-is-a-bare-surname-subject"),
+    pytest.param("“Fix the roads,” Maria Lopez said on Friday.\n\nHenry Voss, who runs the depot, spoke next.\n\n"
+                 "Voss has also commented on the roads.\n\nOn Monday, he told a crowd that he was “troubled” by the "
+                 "potholes.\n\n“I don’t know what the council was thinking,” he said.",
+                 [("Fix the roads", "Maria Lopez", "named source"), ("troubled", "Henry Voss", "named source"),
+                  ("I don’t know what the council was thinking", "Henry Voss", "named source")],
+                 id="pronoun-continues-a-resolved-pronoun"),
     pytest.param("Mr. Hale and Mr. Lusk said the plan was flawed.\n\nAngela Brant, a spokeswoman for the Builders Association, "
                  "disagreed with them.\n\n“The plan is sound,” she said.",
                  [("the plan was flawed", "Mr. Hale and Mr. Lusk", "named source"),
