@@ -373,15 +373,23 @@ def _subject(verb, skip=None):
                             if objs:
                                 return objs[0]
                 if c.lower_ in ("who", "that", "which") and v.dep_ == "relcl":
-                    return v.head
+                    return _named_antecedent(v.head)
                 return c
         if v.dep_ == "relcl" or (v.dep_ == "acl" and v.head.pos_ in ("NOUN", "PROPN")):
-            return v.head
+            return _named_antecedent(v.head)
         if v.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "prep", "advmod", "npadvmod") and v.head is not v:
             v = v.head
             continue
         break
     return None
+
+
+def _named_antecedent(head):
+    """The name a relative clause is about when it hangs on a description of that name: in "Doe, now the
+    majority leader, who said ...", the one who said is Doe, not "now the majority leader"."""
+    if head.dep_ == "appos" and head.head.pos_ == "PROPN":
+        return head.head
+    return head
 
 
 class Attributor:
@@ -1038,14 +1046,18 @@ class Attributor:
     def _span_text(self, pi: int, head, exclude_rel: bool = False) -> str:
         skip = set()
         if exclude_rel:
+            # Relative clauses go, the head's own and those deeper in the phrase ("a fellow at the Council,
+            # which ..."): a label names and describes, it does not narrate.
+            for c in [head, *(x for x in head.subtree if x.i > head.i)]:
+                for r in c.children:
+                    if (r.dep_ == "relcl" or r.dep_ == "acl" and c is head) and r.i > head.i and r.i not in skip:
+                        skip |= {x.i for x in r.subtree}
+                        # Drop the comma that opened the clause.
+                        if r.left_edge.i > 0:
+                            prev = head.doc[r.left_edge.i - 1]
+                            if prev.text == ",":
+                                skip.add(prev.i)
             for c in head.children:
-                if c.dep_ in ("relcl", "acl") and c.i > head.i:
-                    skip |= {x.i for x in c.subtree}
-                    # Drop the comma that opened the clause.
-                    if c.left_edge.i > 0:
-                        prev = head.doc[c.left_edge.i - 1]
-                        if prev.text == ",":
-                            skip.add(prev.i)
                 if c.dep_ in ("punct",) and c.text in "“”\"":
                     skip.add(c.i)
         toks = [t for t in head.subtree if t.i not in skip and not self._in_any_quote(pi, t)]

@@ -248,6 +248,14 @@ CASES = [
                  id="title-after-anthem"),
     pytest.param("In his book, Mark Rivera wrote, “Small savings add up over eighteen years.”",
                  [("Small savings add up", "Mark Rivera", "named source")], id="quote-from-a-book-is-speech"),
+    # "Doe, now the council leader, who said ...": the one who said is Doe; the label keeps no relative clause.
+    pytest.param("The mayor has a frosty relationship with Mark Rivera, now the council leader, who in 2010 said "
+                 "the party's goal was to make her a “one-term mayor.”",
+                 [("one-term mayor", "Mark Rivera", "public official")], id="relative-clause-on-a-description"),
+    pytest.param("“There is a desire to show progress,” said Nick Rowe, a fellow at the Harbor Council on Foreign "
+                 "Relations who ran the Coastal Defense Agency, a regional institution whose efforts face limits.",
+                 [("There is a desire to show progress", "Nick Rowe, a fellow at the Harbor Council on Foreign "
+                   "Relations", "named source")], id="label-without-deep-relative-clause"),
     # A roundup: each quote is tagged with a name and an outlet or a title, and no verb.
     pytest.param("Here is what the columnists made of the debate.\n\n“The debate was a draw, and neither candidate "
                  "landed a blow,” Jane Doe, The Daily Ledger.\n\n“Rivera won on substance but lost on style.” Mark "
@@ -381,6 +389,15 @@ def test_no_reported_speech_inside_a_quote(make_article, nlp):
     article = make_article("“No one is fighting for our street. The council has forgotten us,” Henry Voss said.")
     a = one(article, attribute(article, nlp), "The council has forgotten us")
     assert (a.speaker, a.kind) == ("Henry Voss", "quote")
+
+
+def test_a_label_keeps_no_relative_clause(make_article, nlp):
+    """A label names and describes the speaker; a relative clause deep in the description is narration."""
+    article = make_article("“There is a desire to show progress,” said Nick Rowe, a fellow at the Harbor Council on "
+                           "Foreign Relations who ran the Coastal Defense Agency, a regional institution whose "
+                           "efforts face limits.")
+    a = one(article, attribute(article, nlp), "There is a desire to show progress")
+    assert a.speaker == "Nick Rowe, a fellow at the Harbor Council on Foreign Relations"
 
 
 @pytest.mark.parametrize("body", [
