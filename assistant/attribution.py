@@ -42,7 +42,8 @@ SPEECH_VERBS = {
 WEAK_SPEECH_VERBS = {"show", "indicate", "suggest", "find", "read", "describe", "call", "label", "dub",
                      "identify", "characterize", "cite", "point", "continue", "signal", "learn", "determine",
                      "post", "share", "answer", "think", "believe", "charge", "repeat", "hint"}
-# Verbs for which "quoting X" style nesting or attribution needs no clause.
+# Verbs that give an organisation's analysis rather than its say.
+FINDING_VERBS = {"find", "estimate", "calculate", "project", "conclude", "determine", "show"}
 DOCUMENT_WORDS = {
     "report", "reports", "finding", "findings", "study", "studies", "survey", "poll", "filing", "filings",
     "document", "documents", "memo", "memorandum", "analysis", "audit", "review", "data", "record", "records",
@@ -766,6 +767,9 @@ class Attributor:
             label, stype = self._speaker_of(pi, subj)
             if not label or stype == "author":
                 continue
+            # What an organisation finds or estimates is its published analysis: "The Tax Center estimates ...".
+            if _lemma(t) in FINDING_VERBS and stype == "named source" and self._entity_label(subj) == "ORG":
+                stype = "official report"
             c = comp[0]
             cs = min(self.doc.tok_start(pi, x) for x in c.subtree)
             ce = max(self.doc.tok_end(pi, x) for x in c.subtree)

@@ -347,6 +347,14 @@ CASES = [
                   ("wide open", "Paul Ortiz", "named source"),
                   ("I have knocked on every door", "Dana Wells", "named source")], id="pronoun-gender-unknown",
                  marks=gap("with no cue to Ortiz's gender, 'she' goes to the person last named as a subject")),
+    # What an organisation finds or estimates is its analysis; what a person finds, or a company says, is not.
+    pytest.param("The Harbor Policy Center estimates that the tax plan would raise a trillion dollars in a decade.",
+                 [("the tax plan would raise a trillion dollars", "Harbor Policy Center", "official report")],
+                 id="organisation-estimates"),
+    pytest.param("Acme said that it would close three factories next year.",
+                 [("it would close three factories", "Acme", "named source")], id="company-says"),
+    pytest.param("Jane Doe found that the bridge had been neglected for years.",
+                 [("the bridge had been neglected", "Jane Doe", "named source")], id="person-finds"),
     # Negatives: the author's own words.
     pytest.param("The council approved a “temporary” tax that has now lasted ten years.", [], id="scare-quote"),
     pytest.param("Critics of the plan have long questioned what the “modernization” of the old harbor "
