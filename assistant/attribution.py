@@ -1054,7 +1054,9 @@ class Attributor:
             # which ..."): a label names and describes, it does not narrate.
             for c in [head, *(x for x in head.subtree if x.i > head.i)]:
                 for r in c.children:
-                    if (r.dep_ == "relcl" or r.dep_ == "acl" and c is head) and r.i > head.i and r.i not in skip:
+                    comma = r.left_edge.i > 0 and head.doc[r.left_edge.i - 1].text == ","
+                    if ((r.dep_ == "relcl" or r.dep_ == "acl" and (c is head or comma)) and r.i > head.i
+                            and r.i not in skip):
                         skip |= {x.i for x in r.subtree}
                         # Drop the comma that opened the clause.
                         if r.left_edge.i > 0:
@@ -1149,13 +1151,29 @@ def _holds_office(roles: str, head=None) -> bool:
     """Whether a title in roles names a public office: always for "senator" or "mayor"; for a title any
     organisation gives ("director", "president"), only when the organisation is not a private one; never for
     a title held formerly."""
-    titles = [m for w in PUBLIC_TITLES for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", roles)]
+    # A word of an organisation's name is no title: the "Justice" of "Center for Media Justice".
+    names = _org_names(roles, head)
+    titles = [m for w in PUBLIC_TITLES for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", roles)
+              if not any(a <= m.start() < b for a, b in names)]
     current = [m for m in titles if not _NO_LONGER.search(roles[:m.start()])]
     if not current:
         return False
     if any(m.group(0) not in ROLE_TITLES for m in current):
         return True
     return not _private(roles, head)
+
+
+def _org_names(low: str, head) -> list[tuple[int, int]]:
+    """Where the organisations named in the phrase of `head` lie in `low`, which is that phrase lower-cased."""
+    if head is None:
+        return []
+    spans = []
+    for e in head.doc.ents:
+        if e.label_ == "ORG" and head.left_edge.i <= e.start and e.end <= head.right_edge.i + 1:
+            at = low.find(e.text.lower())
+            if at >= 0:
+                spans.append((at, at + len(e.text)))
+    return spans
 
 
 def _private(low: str, head=None) -> bool:

@@ -301,6 +301,17 @@ CASES = [
                  id="senator-with-a-foundation"),
     pytest.param("“They pay us a lot of money,” Mr. King said.",
                  [("They pay us a lot of money", "King", "named source")], id="surname-that-is-a-title"),
+    pytest.param("“This narrative is in our institutions,” Malia Cross, the executive director at the Center for "
+                 "Media Justice, told reporters.",
+                 [("This narrative is in our institutions", "Malia Cross", "named source")],
+                 id="title-word-inside-an-organisation-name"),
+    pytest.param("“The visa rules will not change,” said Jane Doe, director of the Justice Department's civil "
+                 "division.",
+                 [("The visa rules will not change", "Jane Doe", "public official")], id="justice-department-director"),
+    pytest.param("Attorney General Roy Cantor, the governor's opponent in the upcoming election, called Friday for "
+                 "releasing the police videos, saying that the public deserved to see them.",
+                 [("the public deserved to see them", "Roy Cantor", "public official")],
+                 id="label-stops-before-its-own-clause"),
     # A pronoun is the person the text was last about, not a person the quote talks about.
     pytest.param("“Fix the roads,” Nadia Roth said on Monday.\n\nGreg Tallis, who has campaigned for the mayor, "
                  "blasted Roth as a “disgrace” on a radio show.\n\n“She is a disgrace, and those comments are a "
