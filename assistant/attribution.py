@@ -1001,7 +1001,9 @@ class Attributor:
                         and not any(a.dep_ in ("relcl", "acl", "appos") for a in t.ancestors)}
                 if len(pron) == 1:
                     vote(next(iter(names)), pron.pop())
-        self._gender_cache = {k: ("m" if m > f else "f") for k, (m, f) in votes.items() if m != f and min(m, f) * 3 < max(m, f)}
+        # A surname counts only when its evidence mostly agrees (three to one or better).
+        self._gender_cache = {k: ("m" if m > f else "f") for k, (m, f) in votes.items()
+                              if m != f and min(m, f) * 3 < max(m, f)}
         return self._gender_cache
 
     def _in_quote_at(self, pos: int) -> bool:

@@ -323,7 +323,8 @@ CASES = [
                  "Nadia Roth has nobody,” he said.",
                  [("Nadia Roth has nobody", "Henry Voss", "named source")], id="pronoun-skips-names-inside-the-quote"),
     pytest.param("“The buses are late again,” Maria Lopez said.\n\nThe route has not been restored, which worries "
-                 "Henry Voss, president of the Riverside Tenants Union.\n\n“No one is fighting for our street,” he said.",
+                 "Henry Voss, president of the Riverside Tenants Union.\n\n“No one is fighting for our street,” "
+                 "he said.",
                  [("The buses are late again", "Maria Lopez", "named source"),
                   ("No one is fighting for our street", "Henry Voss", "named source")],
                  id="pronoun-is-the-person-just-introduced"),
@@ -348,8 +349,8 @@ CASES = [
                  [("Fix the roads", "Maria Lopez", "named source"), ("troubled", "Henry Voss", "named source"),
                   ("I don’t know what the council was thinking", "Henry Voss", "named source")],
                  id="pronoun-continues-a-resolved-pronoun"),
-    pytest.param("Mr. Hale and Mr. Lusk said the plan was flawed.\n\nAngela Brant, a spokeswoman for the Builders Association, "
-                 "disagreed with them.\n\n“The plan is sound,” she said.",
+    pytest.param("Mr. Hale and Mr. Lusk said the plan was flawed.\n\nAngela Brant, a spokeswoman for the Builders "
+                 "Association, disagreed with them.\n\n“The plan is sound,” she said.",
                  [("the plan was flawed", "Mr. Hale and Mr. Lusk", "named source"),
                   ("The plan is sound", "Angela Brant", "named source")], id="she-is-not-two-people"),
     pytest.param("Dana Wells said she would run for the council seat next year.\n\nPaul Ortiz, the incumbent, "
