@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     store_opts(sp)
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--answers", type=Path, help="also write the answers (JSON Lines) here")
+
+    sp = sub.add_parser("train", help="fit the answer model from ../shared and print its cross-validated figures")
+    sp.add_argument("--shared", type=Path, default=None,
+                    help="the shared data folder (default: ../shared beside the checkout)")
+    sp.add_argument("--out", type=Path, default=None, help="where to write the model (default assistant/model)")
+    sp.add_argument("--keep-reranker", action="store_true",
+                    help="reuse the cross-encoder in --out and refit only the calibrator and the threshold")
+    sp.add_argument("--dump", type=Path, default=None, help=argparse.SUPPRESS)  # analysis: the pipeline's view
+    sp.add_argument("--load", type=Path, default=None, help=argparse.SUPPRESS)  # ... and starting from it
     return p
 
 
@@ -77,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                      chroma_host=getattr(args, "chroma_host", None))
     try:
         commands = {"index": _index, "documents": _documents, "ask": _ask, "quotes": _quotes, "check": _check,
-                    "sources": _sources, "eval": _eval}
+                    "sources": _sources, "eval": _eval, "train": _train}
         return commands[args.command](args, settings)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -170,10 +179,12 @@ def format_answer(ans) -> str:
     lines = [f"Q: {ans.question}"]
     if ans.abstained:
         lines.append(f"  {ans.note or 'The article does not say.'}")
+        if ans.reason:
+            lines.append(f"  ({ans.reason})")
     for i, q in enumerate(ans.quotes, 1):
         lines.append(f"  {i}. “{q.text}”")
         label = q.speaker if q.speaker.endswith(f"({q.source_type})") else f"{q.speaker} ({q.source_type})"
-        lines.append(f"     — {label}, {Path(q.document).name} [{q.start}:{q.end}]")
+        lines.append(f"     — {label}, {Path(q.document).name} [{q.start}:{q.end}], confidence {q.confidence:.2f}")
     return "\n".join(lines) + "\n"
 
 
@@ -311,6 +322,21 @@ def _eval(args, settings: Settings) -> int:
         print(f"{'questions':<22}{summary['n']:>8}")
         for k in METRICS:
             print(f"{k:<22}{summary[k]:>8.3f}")
+    return 0
+
+
+def _train(args, settings: Settings) -> int:
+    from assistant.settings import ROOT
+    from assistant.training import format_card, train
+
+    shared = args.shared or ROOT.parent / "shared"
+    for need in ("squad/train_sample.json", "squad/dev.json", "gold/dev.jsonl", "polnear/dev/text",
+                 "tools/squad_to_gold.py"):
+        if not (shared / need).exists():
+            raise AssistantError(f"{shared / need}: not found; pass the shared data folder with --shared")
+    card = train(shared, args.out or settings.answer_model_dir, progress=sys.stderr.isatty(),
+                 retrain_reranker=not args.keep_reranker, dump=args.dump, load=args.load)
+    print(format_card(card))
     return 0
 
 

@@ -62,6 +62,22 @@ def _overlap(a, b) -> int:
     return max(0, min(a[2], b[2]) - max(a[1], b[1]))
 
 
+def _any_hit(quote_spans, gold_spans) -> bool:
+    """A quote hits when it overlaps a gold span by at least min(half the span, 80% of the quote) and at least
+    15 characters (or the whole span when it is shorter)."""
+    for a in quote_spans:
+        for g in gold_spans:
+            ov, glen, qlen = _overlap(a, g), g[2] - g[1], a[2] - a[1]
+            if ov >= min(15, glen) and ov >= min(0.5 * glen, 0.8 * qlen):
+                return True
+    return False
+
+
+def hits(row: GoldRow, text: str, docs: list[str]) -> bool:
+    """Whether a quote's text answers a gold row, by the rule of hit@1."""
+    return _any_hit(_spans(text, docs), [s for e in row.evidence for s in _spans(e, docs)])
+
+
 def label_ok(row: GoldRow, quote: dict) -> bool:
     """The quote's speaker and source type match the gold labels."""
     sp = (quote.get("speaker") or "").lower()
@@ -102,12 +118,7 @@ def score(gold: list[GoldRow], answers: list[dict], docs: list[str], k: int = 3)
         first_hit = None
         for i, qt in enumerate(quotes):
             qs = _spans(qt.get("text", ""), docs)
-            hit = False
-            for a in qs:
-                for g in gspans:
-                    ov, glen, qlen = _overlap(a, g), g[2] - g[1], a[2] - a[1]
-                    if ov >= min(15, glen) and ov >= min(0.5 * glen, 0.8 * qlen):
-                        hit = True
+            hit = _any_hit(qs, gspans)
             if i < k and qs:
                 covered = max((sum(_overlap(a, g) for g in gspans) for a in qs), default=0)
                 m["prec_num"] += min(covered, qs[0][2] - qs[0][1])

@@ -250,27 +250,3 @@ _NO_ROWS = np.zeros(0, dtype=np.int64)
 def _speaker_terms(u: Unit) -> str:
     # The speaker's name is searchable ("What did Smith say ..."), the author's label is not.
     return "" if u.source_type == "author" else u.speaker
-
-
-def as_langchain_retriever(retriever: HybridRetriever, k: int = 3):
-    """The hybrid retriever as a LangChain `BaseRetriever` returning `Document`s with quote metadata."""
-    from langchain_core.callbacks import CallbackManagerForRetrieverRun
-    from langchain_core.documents import Document
-    from langchain_core.retrievers import BaseRetriever
-
-    class QuoteRetriever(BaseRetriever):
-        """Verbatim, attributed passages for a query."""
-
-        k: int = 3
-
-        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun):
-            hits = retriever.search(query)[: self.k]
-            return [
-                Document(page_content=h.unit.text, id=h.unit.id,
-                         metadata={"speaker": h.unit.speaker, "source_type": h.unit.source_type,
-                                   "document": h.unit.document, "start": h.unit.start, "end": h.unit.end,
-                                   "score": h.score, "title": h.unit.title, "kind": h.unit.kind})
-                for h in hits
-            ]
-
-    return QuoteRetriever(k=k)

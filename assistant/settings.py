@@ -32,6 +32,13 @@ class Settings:
     max_question_chars: int = 2000
     embed_batch_size: int = 64
     write_batch_size: int = 1024  # units per Chroma write: large writes cost a third less per unit
+    # The learned answer model (weights, calibrator and the threshold chosen with it): `python -m assistant train`.
+    answer_model_dir: Path = ROOT / "assistant" / "model"
+    # Passages the cross-encoder reads per question: each costs about 8 ms of CPU here.
+    rerank_candidates: int = 8
+    # Abstain when the best passage's confidence is below this; None takes the model's own (chosen by
+    # cross-validation on the news gold to keep false abstentions at or under 10%).
+    min_confidence: float | None = None
 
     def with_(self, **changes) -> "Settings":
         """A copy with some fields changed; None values are ignored."""
@@ -48,7 +55,25 @@ def load_settings() -> Settings:
         model=env.get("ASSISTANT_MODEL") or None,
         chroma_host=env.get("ASSISTANT_CHROMA_HOST") or None,
         top_k=int(env["ASSISTANT_TOP_K"]) if env.get("ASSISTANT_TOP_K") else None,
+        min_confidence=_fraction(env, "ASSISTANT_MIN_CONFIDENCE"),
+        rerank_candidates=int(env["ASSISTANT_RERANK_CANDIDATES"]) if env.get("ASSISTANT_RERANK_CANDIDATES") else None,
     )
+
+
+def _fraction(env, name: str) -> float | None:
+    """A number in [0, 1] from the environment, or None when unset; anything else is a clear error."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    from assistant.errors import AssistantError
+
+    try:
+        value = float(raw)
+    except ValueError:
+        raise AssistantError(f"{name}={raw!r}: not a number; give a value between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise AssistantError(f"{name}={raw!r}: give a value between 0 and 1")
+    return value
 
 
 def offline_environment() -> None:

@@ -72,12 +72,15 @@ def card(q: Quote, doc_id: str, rank: int) -> str:
             f'data-end="{q.end}" aria-label="Quote {rank}: show it in the article">'
             f'<blockquote class="otr-quote">{_e(q.text)}</blockquote>'
             f'<div class="otr-meta"><span class="otr-speaker">{_e(q.speaker)}</span> {badge(q.source_type)}'
-            f'<span class="otr-where">{where}</span></div></div>')
+            f'<span class="otr-where">{where}</span>'
+            f'<span class="otr-confidence" title="How likely this passage answers the question (calibrated)">'
+            f'confidence {q.confidence:.0%}</span></div></div>')
 
 
-def abstention(hint: str) -> str:
+def abstention(hint: str, reason: str = "") -> str:
     return (f'<div class="otr-abstain"><strong>{_e(ABSTAIN_MESSAGE)}</strong>'
-            f'{f"<p>{_e(hint)}</p>" if hint else ""}</div>')
+            f'{f"<p>{_e(hint)}</p>" if hint else ""}'
+            f'{f"<p class=otr-reason>{_e(reason)}</p>" if reason else ""}</div>')
 
 
 def transcript(turns: list[Turn], doc_ids: dict[str, str], hint: str) -> str:
@@ -91,7 +94,7 @@ def transcript(turns: list[Turn], doc_ids: dict[str, str], hint: str) -> str:
         if t.error:
             out.append(f'<div class="otr-error" role="alert">{_e(t.error)}</div>')
         elif t.answer is None or t.answer.abstained or not t.answer.quotes:
-            out.append(abstention(hint))
+            out.append(abstention(hint, t.answer.reason if t.answer is not None else ""))
         else:
             out.append("".join(card(q, doc_ids.get(q.document, ""), i)
                                for i, q in enumerate(t.answer.quotes, 1)))
@@ -175,6 +178,8 @@ CSS = """
 .otr-meta { font-size: .88em; display: flex; flex-wrap: wrap; gap: .4em; align-items: center; }
 .otr-speaker { font-weight: 600; }
 .otr-where { color: #6b7280; }
+.otr-confidence { color: #6b7280; font-size: .92em; margin-left: auto; }
+.otr-reason { font-size: .88em; }
 .otr-badge { border-radius: 999px; padding: .05em .55em; font-size: .85em; white-space: nowrap; }
 .otr-abstain { border: 1px dashed #9ca3af; border-radius: 8px; padding: .6em .8em; }
 .otr-abstain p { margin: .3em 0 0; color: #4b5563; }

@@ -355,13 +355,14 @@ def test_api_ask_contract(seed_app):
     assert ans["abstained"] is False
     assert isinstance(ans["quotes"], list) and 1 <= len(ans["quotes"]) <= 3
     types = {"text": str, "speaker": str, "source_type": str, "document": str, "start": int, "end": int,
-             "score": float}
+             "score": float, "confidence": float}
     for q in ans["quotes"]:
         assert set(q) == set(types)
         for key, kind in types.items():
             assert isinstance(q[key], kind) and not isinstance(q[key], bool), (key, q[key])
         assert 0 <= q["start"] < q["end"]
         assert q["text"] == file_slice(q["document"], q["start"], q["end"])
+        assert 0.0 <= q["confidence"] <= 1.0
     top = ans["quotes"][0]
     assert "Moolenaar" in top["speaker"] and top["source_type"] == "public official"
 
@@ -369,7 +370,9 @@ def test_api_ask_contract(seed_app):
     assert len(one["quotes"]) == 1 and "158 arrests" in one["quotes"][0]["text"]
 
     none = client.predict(UNANSWERED, 3, "", api_name="/ask")
-    assert none == {"question": UNANSWERED, "abstained": True, "quotes": []}
+    assert {k: none[k] for k in ("question", "abstained", "quotes")} == {"question": UNANSWERED, "abstained": True,
+                                                                         "quotes": []}
+    assert none["reason"] and set(none) == {"question", "abstained", "quotes", "reason", "best"}
 
     with pytest.raises(Exception, match=r"(?i)question is empty"):
         client.predict("", 3, "", api_name="/ask")

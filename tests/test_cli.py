@@ -16,7 +16,7 @@ from assistant.cli import main
 from assistant.evaluation import METRICS
 
 QUESTION = "What did Moolenaar say American companies must do?"
-QUOTE_KEYS = {"text", "speaker", "source_type", "document", "start", "end", "score"}
+QUOTE_KEYS = {"text", "speaker", "source_type", "document", "start", "end", "score", "confidence"}
 
 
 @pytest.fixture
@@ -205,7 +205,7 @@ def test_eval_writes_one_answer_per_question(eval_run, gold_path):
     rows = [json.loads(line) for line in answers.read_text(encoding="utf-8").splitlines()]
     assert [r["question"] for r in rows] == [g["question"] for g in gold]
     for r in rows:
-        assert set(r) == {"question", "abstained", "quotes"}
+        assert set(r) == {"question", "abstained", "quotes"} | ({"reason", "best"} if r["abstained"] else set())
         for q in r["quotes"]:
             assert set(q) == QUOTE_KEYS
             assert q["text"] == file_slice(q["document"], q["start"], q["end"])

@@ -35,7 +35,7 @@ SEEDS = REPO / "seeds"
 MAX_CHARS = 2000
 CONTRACT_KEYS = {"question", "abstained", "quotes"}
 QUOTE_TYPES = {"text": str, "speaker": str, "source_type": str, "document": str, "start": int, "end": int,
-               "score": float}
+               "score": float, "confidence": float}
 # A question about the seed article that the assistant answers (see tests/test_cli.py).
 ARRESTS = "How many arrests did the Interpol operation lead to?"
 
@@ -62,7 +62,11 @@ def check_answer_json(d: dict, asked: str | None = None) -> None:
     """The ask --json contract, with every quote verbatim in its document."""
     again = json.loads(json.dumps(d, ensure_ascii=False, allow_nan=False))
     assert again == d
-    assert set(d) == CONTRACT_KEYS, set(d)
+    # An abstention also says why, with the passage that came closest (none when a rule decided).
+    assert set(d) == CONTRACT_KEYS | ({"reason", "best"} if d["abstained"] else set()), set(d)
+    if d["abstained"]:
+        assert isinstance(d["reason"], str) and d["reason"]
+        assert d["best"] is None or 0.0 <= d["best"]["confidence"] <= 1.0
     assert isinstance(d["question"], str) and d["question"]
     assert len(d["question"]) <= MAX_CHARS
     assert not any(unicodedata.category(c) == "Cc" for c in d["question"]), repr(d["question"])
@@ -78,6 +82,7 @@ def check_answer_json(d: dict, asked: str | None = None) -> None:
         assert set(q) == set(QUOTE_TYPES), set(q)
         for key, kind in QUOTE_TYPES.items():
             assert isinstance(q[key], kind) and not isinstance(q[key], bool), (key, q[key])
+        assert 0.0 <= q["confidence"] <= 1.0
         assert 0 <= q["start"] < q["end"]
         assert q["text"] and file_text(q["document"])[q["start"]:q["end"]] == q["text"], q
 

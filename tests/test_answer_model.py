@@ -1,0 +1,232 @@
+"""The learned answer model: the committed files, `confidence`, the threshold setting, abstention reasons, and
+paraphrased questions over articles written for these tests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answer import Assistant
+from assistant.ranking import CARD_FILE, FEATURES, MODEL_DIR, WEIGHTS_FILE, AnswerModel, Calibrator
+
+# ---------------------------------------------------------------------------------------------- the committed model
+
+
+@pytest.fixture(scope="module")
+def card() -> dict:
+    return json.loads((MODEL_DIR / CARD_FILE).read_text(encoding="utf-8"))
+
+
+def test_committed_weights_are_small_and_match_their_card(card):
+    weights = MODEL_DIR / WEIGHTS_FILE
+    assert weights.stat().st_size <= 25 * 1024 * 1024
+    assert card["reranker"]["bytes"] == weights.stat().st_size
+    assert card["reranker"]["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
+def test_card_records_how_the_model_was_made_and_its_out_of_sample_figures(card):
+    from assistant.training import CONFIGS
+
+    assert card["seed"] == 13
+    assert card["features"] == list(CONFIGS[card["feature_set"]])
+    assert set(card["features"]) <= set(FEATURES)
+    for dataset in ("news", "squad", "seed"):
+        figures = card["cv"][dataset]
+        for metric in ("strict_accuracy", "hit_at_1", "hit_at_3", "false_abstain_rate", "abstain_accuracy"):
+            assert 0.0 <= figures[metric] <= 1.0, (dataset, metric)
+        assert 0.0 <= card["ece"][dataset] <= 1.0
+    assert 0.0 <= card["threshold"] <= 1.0
+    # Every news article was held out of exactly one fold, and each fold has its own threshold.
+    news = card["folds"]["news"]
+    assert set(news["fold_of"].values()) == set(range(len(news["thresholds"])))
+    assert len(card["folds"]["squad"]) == 8
+    assert "SQuAD" in card["credits"]
+
+
+def test_committed_model_loads_and_scores(settings):
+    model = AnswerModel(settings.model)
+    scores = model.encoder.score("When will construction begin?",
+                                 ["Construction will begin in March, the mayor said.",
+                                  "The library lent 300,000 books last year."])
+    assert scores.shape == (2,)
+    assert scores[0] > scores[1]
+
+
+def test_missing_model_is_a_clear_error(settings, tmp_path):
+    from assistant.errors import StoreError
+
+    with pytest.raises(StoreError, match="assistant train"):
+        AnswerModel(settings.model, tmp_path)
+
+
+def test_card_with_unknown_features_is_refused():
+    from assistant.errors import StoreError
+
+    with pytest.raises(StoreError, match="features"):
+        Calibrator.from_json({"features": ["wordiness"], "mean": [0], "scale": [1], "coef": [1], "intercept": 0})
+    with pytest.raises(StoreError, match="features"):  # a coefficient short
+        Calibrator.from_json({"features": ["dense", "coverage"], "mean": [0, 0], "scale": [1, 1], "coef": [1],
+                              "intercept": 0})
+
+
+def test_calibrator_ranks_by_score_and_gives_probabilities():
+    n = len(FEATURES)
+    cal = Calibrator((0.0,) * n, (1.0,) * n, (1.0,) + (0.0,) * (n - 1), 0.0, FEATURES, (1.0, 0.5, -0.2))
+    rows = np.zeros((3, n))
+    rows[:, 0] = [-100.0, 0.0, 3.0]
+    logits, probs = cal.scores(rows)
+    assert list(np.argsort(-logits)) == [2, 1, 0]
+    assert probs[0] < 1e-6 and 0.0 < probs[1] < probs[2] < 1.0
+    assert Calibrator.from_json(cal.to_json()) == cal
+
+
+# ---------------------------------------------------------------------------------------------- invented articles
+
+# Fictional news, written for these tests: the questions below use other words than the articles do.
+COUNCIL = """\
+Greenfield Mayor Pledges New Water Plant After Summer Shortages
+
+By Tessa Morrow
+
+Mayor Alicia Grant pledged on Thursday to build a new water treatment plant before the end of 2027, after two summers in which residents were told to stop watering their lawns.
+
+“No family in Greenfield should open a tap and wonder whether anything will come out,” Grant said at a news conference outside city hall.
+
+The plant is expected to cost $62 million, and the city will borrow most of the money through a bond.
+
+Council member Derek Osei argued that the city should repair its leaking pipes before building anything new. “We lose nearly a third of our treated water underground,” Osei said. “Fixing that is cheaper than any new plant.”
+
+The FBI has opened an investigation into a contractor that billed the city for pipe repairs that were never done, according to two people familiar with the matter.
+
+Grant said the city had stopped all payments to the contractor in May.
+
+Hydrologist Nadia Petrov of Lakeshore University warned that the region's aquifer is falling by about two feet a year. “If nothing changes, the wells that serve the east side could run dry within a decade,” Petrov said.
+"""
+
+# (question, words the first quote must hold)
+PARAPHRASES = [
+    pytest.param("What did the mayor promise to build?", "pledged on Thursday to build a new water treatment plant",
+                 marks=pytest.mark.xfail(reason="attribution does not read 'X pledged to build' as X's reported "
+                                                "speech, so nobody called 'the mayor' is quoted and the rule abstains",
+                                         strict=False)),
+    ("What new facility did the mayor promise?", "pledged on Thursday to build a new water treatment plant"),
+    ("Which agency opened an inquiry into the contractor?", "The FBI has opened an investigation"),
+    ("What did Osei claim about the city's treated water?", "We lose nearly a third of our treated water"),
+    ("How much will the new plant cost?", "$62 million"),
+    pytest.param("What did the hydrologist say could happen to the wells?", "could run dry within a decade",
+                 marks=pytest.mark.xfail(reason="her quote is labelled 'Petrov', not 'Hydrologist Nadia Petrov', so "
+                                                "her reported sentence, which is labelled with the title, ranks first",
+                                         strict=False)),
+    ("When did the city stop paying the contractor?", "stopped all payments to the contractor in May"),
+]
+
+# Questions the article does not answer, though they name its people and topics.
+SILENT = [
+    "What is the capital of Australia?",
+    "Who won the football match on Sunday?",
+    "What recipe did the mayor share for apple pie?",
+]
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory, settings, embedder, nlp) -> Assistant:
+    from assistant.indexing import index_paths
+    from assistant.store import Store
+
+    tmp = tmp_path_factory.mktemp("answer_model")
+    (tmp / "council.txt").write_text(COUNCIL, encoding="utf-8")
+    store = Store(settings.with_(store_dir=tmp / "chroma"), embedder=embedder)
+    report = index_paths([tmp / "council.txt"], store, progress=False, nlp=nlp)
+    assert not report.failed, report.failed
+    return Assistant(store)
+
+
+@pytest.mark.parametrize("question, words", PARAPHRASES)
+def test_paraphrased_questions_are_answered(council: Assistant, question: str, words: str):
+    ans = council.ask(question)
+    assert not ans.abstained, ans.reason
+    assert words in ans.quotes[0].text, [q.text for q in ans.quotes]
+
+
+@pytest.fixture(scope="module")
+def strict_council(council: Assistant) -> Assistant:
+    from conftest import STRICT
+
+    return Assistant(council.store, council.retriever, council.settings.with_(min_confidence=STRICT), council.model)
+
+
+@pytest.mark.parametrize("question", SILENT)
+def test_silent_article_abstains_with_a_reason(strict_council: Assistant, question: str):
+    council = strict_council
+    ans = council.ask(question)
+    assert ans.abstained and not ans.quotes
+    assert ans.reason
+    out = ans.to_json()
+    assert out["reason"] == ans.reason
+    if out["best"] is not None:
+        assert out["best"]["confidence"] < council.min_confidence
+        assert f"{out['best']['confidence']:.2f}" in ans.reason
+
+
+def test_every_quote_has_a_confidence_in_unit_range(council: Assistant):
+    for case in PARAPHRASES:
+        question = case.values[0] if hasattr(case, "values") else case[0]
+        for quote in council.ask(question).quotes:
+            assert 0.0 <= quote.confidence <= 1.0
+            assert "confidence" in quote.to_json()
+
+
+def test_absent_speaker_reason_names_them(council: Assistant):
+    ans = council.ask("What did Governor Smith say about the water plant?")
+    assert ans.abstained
+    assert "Governor Smith" in ans.reason
+
+
+def test_the_threshold_setting_changes_abstention(council: Assistant):
+    """One setting moves the line: at 0 nothing the model scores is refused, at 1 everything is."""
+    from assistant.answer import Assistant as A
+
+    never = A(council.store, council.retriever, council.settings.with_(min_confidence=0.0), council.model)
+    strict = A(council.store, council.retriever, council.settings.with_(min_confidence=0.3), council.model)
+    always = A(council.store, council.retriever, council.settings.with_(min_confidence=1.0), council.model)
+    silent = "What recipe did the mayor share for apple pie?"
+    assert strict.ask(silent).abstained
+    assert not never.ask(silent).abstained
+    assert always.ask("How much will the new plant cost?").abstained
+    assert not council.ask("How much will the new plant cost?").abstained
+
+
+def test_min_confidence_comes_from_the_environment(monkeypatch):
+    from assistant.errors import AssistantError
+    from assistant.settings import load_settings
+
+    monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", "0.7")
+    assert load_settings().min_confidence == 0.7
+    for bad in ("high", "1.5", "-0.1"):
+        monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", bad)
+        with pytest.raises(AssistantError, match="ASSISTANT_MIN_CONFIDENCE"):
+            load_settings()
+    monkeypatch.delenv("ASSISTANT_MIN_CONFIDENCE")
+    assert load_settings().min_confidence is None
+
+
+def test_ask_json_carries_confidence_and_reason(cli_env, tmp_path, capsys, monkeypatch):
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", "0.3")
+    store = tmp_path / "chroma"
+    assert main(["ask", "What did Moolenaar say American companies must do?", "--json", "--store", str(store)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["quotes"] and all(0.0 <= q["confidence"] <= 1.0 for q in out["quotes"])
+    assert main(["ask", "What is a good recipe for dumplings?", "--json", "--store", str(store)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["abstained"] and out["reason"] and out["quotes"] == []
+    assert 0.0 <= out["best"]["confidence"] <= 1.0
+
+
+def test_model_folder_is_the_settings_default(settings):
+    assert Path(settings.answer_model_dir) == MODEL_DIR
