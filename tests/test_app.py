@@ -84,6 +84,7 @@ def _start_app(workdir: Path, seeds: Path) -> Iterator[App]:
     store = workdir / "store"
     log = workdir / "app.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_MIN_CONFIDENCE"] = os.environ["ASSISTANT_MIN_CONFIDENCE"]  # the tests' threshold (conftest)
     env.update(GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                ANONYMIZED_TELEMETRY="False", ASSISTANT_SEEDS=str(seeds), ASSISTANT_STORE=str(store))
     url = f"http://127.0.0.1:{port}"
@@ -421,9 +422,6 @@ def test_api_concurrent_clients_each_get_their_own_answer(seed_app):
         assert ans == alone[q], q
 
 
-@pytest.mark.xfail(strict=False, reason="product bug: abstains when the quote's words are interleaved with markup "
-                                        "('<b>bold</b> claims are <script>alert(1)</script> here,'); the same "
-                                        "question on the plain sentence is answered")
 def test_api_finds_quote_that_contains_markup(hostile_app):
     """A quote is still found by its words when it contains markup-like text."""
     from gradio_client import Client

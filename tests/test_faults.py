@@ -693,6 +693,7 @@ def kill_driver(request, tmp_path_factory, memo, nlp):
                     encoding="utf-8")
     results, errors = root / "results.json", root / "driver.err"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_MIN_CONFIDENCE"] = os.environ["ASSISTANT_MIN_CONFIDENCE"]  # the tests' threshold (conftest)
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
                TOKENIZERS_PARALLELISM="false")
     with open(errors, "wb") as err:

@@ -159,7 +159,7 @@ def test_ask_any_question_keeps_the_contract(assistant_, record_property, capsys
 @pytest.fixture
 def shared_model(monkeypatch, embedder, assistant_):
     """The CLI's Store and Assistant reuse the session's model and word vectors instead of loading their own:
-    the same vectors, a few seconds less per main() call. The CLI code path is otherwise untouched."""
+    the same vectors and weights, a few seconds less per main() call. The CLI code path is otherwise untouched."""
     import assistant.cli as cli_mod
     import assistant.store as store_mod
 
@@ -168,7 +168,7 @@ def shared_model(monkeypatch, embedder, assistant_):
 
     def open_assistant(settings, progress=True):
         a = real_open(settings, progress)
-        a._wordvec = assistant_._wordvec  # a cache of word -> vector, the same for any store
+        a.ranker._words = assistant_.ranker._words  # a cache of word -> vector, the same for any store
         return a
 
     monkeypatch.setattr(cli_mod, "open_assistant", open_assistant)
@@ -558,6 +558,7 @@ AUTH_USER, AUTH_PASSWORD = "ed", "secret"
 
 def _app_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_MIN_CONFIDENCE"] = os.environ["ASSISTANT_MIN_CONFIDENCE"]  # the tests' threshold (conftest)
     env.update(GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                ANONYMIZED_TELEMETRY="False", ASSISTANT_SEEDS=str(SEEDS))
     return env

@@ -480,8 +480,6 @@ def test_own_pronoun_after_reported_speech_is_verified(own_checker):
     assert v.verdict == "verified", shown(v)
 
 
-@xfail("attribution bug: 'Brandt added that ... “The grant covers ...,” he said.' gives the quote to Mayor Helen "
-       "Ortiz, so the check calls Brandt's words misattributed")
 def test_own_pronoun_after_reported_speech_is_verified_2(own_checker):
     v = own_checker.check("The grant covers 80 percent of the total cost", speaker="Brandt")
     assert v.verdict == "verified", shown(v)
@@ -546,8 +544,6 @@ def test_audit_json(bakery_audit):
     assert json.loads(json.dumps(j)) == j
 
 
-@xfail("attribution bug: pronoun quotes after reported speech go to the wrong speaker (see the check tests); "
-       "Ortiz's passages should be in ¶2, ¶5, ¶5 and Brandt's in ¶3, ¶6, ¶6")
 def test_audit_bridge_pronouns(own):
     _s, r, _c, _f, _d = own
     d = doc_id_of(own, "bridge.txt")
