@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup run test index eval clean
+.PHONY: setup run test index eval train clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ index: setup
 
 eval: setup
 	$(PY) -m assistant eval ../shared/gold/dev.jsonl
+
+# Refit the answer model in assistant/model/ from ../shared (the cross-encoder takes most of the time).
+train: setup
+	$(PY) -m assistant train
 
 test: setup
 	$(PY) -m pytest -q

@@ -130,9 +130,9 @@ class Assistant:
 
     def compose(self, reading: Reading, ranking: Ranking, k: int) -> list[Candidate]:
         """The quotes to show (see `compose`)."""
-        return compose(reading.mode, ranking.candidates, self._statement, k)
+        return compose(reading.mode, ranking.candidates, self.statement, k)
 
-    def _statement(self, unit: Unit) -> list[Unit]:
+    def statement(self, unit: Unit) -> list[Unit]:
         """The quoted pieces of one statement: the same speaker's quotes in adjacent sentences of a paragraph."""
         near = [unit] + self.retriever.neighbours(unit)
         same = {u.id: u for u in near if u.paragraph == unit.paragraph and u.kind == "quote"

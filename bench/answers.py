@@ -105,7 +105,7 @@ class Speed:
     floor_median: float
     floor_p95: float
     load: float  # the 1-minute load average when timing ended: other work on the machine inflates both
-    candidates: int = 0  # passages the cross-encoder reads per question
+    candidates: int = 0  # candidates the answer model reads per question
 
     @property
     def ratio(self) -> float:
@@ -406,7 +406,7 @@ def format_speed(s: Speed) -> str:
         f"target < {SPEED_TARGET_MS:.0f} ms: {'met' if ms_ok else 'MISSED'}",
         f"  floor         median {s.floor_median:7.1f} ms   p95 {s.floor_p95:7.1f} ms   "
         f"(one MiniLM encode + one Chroma query, top {TOP_K})",
-        f"  ask / floor   {s.ratio:.2f}x (the cross-encoder reads {s.candidates} passages per question)",
+        f"  ask / floor   {s.ratio:.2f}x (the answer model reads {s.candidates} candidates per question)",
     ])
 
 
