@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from assistant.questions import Reading, clean_question, read_question
-from assistant.ranking import AnswerModel, Candidate, Ranker, Ranking
+from assistant.questions import Reading, answer_slot, clean_question, read_question
+from assistant.ranking import FEATURES, AnswerModel, Candidate, Ranker, Ranking
 from assistant.retrieval import HybridRetriever, content_terms
 from assistant.settings import Settings
 from assistant.store import Store
@@ -20,6 +20,7 @@ from assistant.units import Unit
 
 ABSTAIN_MESSAGE = "The article does not say."
 
+SLOT = FEATURES.index("slot_missing")
 _QUOTE_FIELDS = ("text", "speaker", "source_type", "document", "start", "end", "score", "confidence")
 
 
@@ -108,10 +109,15 @@ class Assistant:
         best = ranking.best
         if best is None:
             return Answer(q, True, (), ABSTAIN_MESSAGE, "No passage of the article matches the question.")
-        if not self.exempt(reading, ranking) and best.confidence < threshold:
-            return Answer(q, True, (), ABSTAIN_MESSAGE,
-                          f"The closest passage has confidence {best.confidence:.2f}, below the threshold "
-                          f"{threshold:.2f}.", self._quote(best.unit, best.score, best.confidence))
+        if not self.exempt(reading, ranking):
+            if best.confidence < threshold:
+                return Answer(q, True, (), ABSTAIN_MESSAGE,
+                              f"The closest passage has confidence {best.confidence:.2f}, below the threshold "
+                              f"{threshold:.2f}.", self._quote(best.unit, best.score, best.confidence))
+            if self.model.slot_rule and ranking.features and ranking.features[0][SLOT] > 0:
+                return Answer(q, True, (), ABSTAIN_MESSAGE,
+                              f"The question asks for a {answer_slot(q)} and the closest passage gives none.",
+                              self._quote(best.unit, best.score, best.confidence))
         chosen = self.compose(reading, ranking, k)
         return Answer(q, False, tuple(self._quote(c.unit, c.score, c.confidence) for c in chosen))
 

@@ -120,6 +120,25 @@ def expected_type(question: str) -> str | None:
     return None
 
 
+_NAME_WORDS = (r"person|official|man|woman|lawmaker|senator|candidate|democrat|republican|reporter|journalist|"
+               r"justice|judge|officer|spokes\w+|city|state|town|country|county|place|region|hospital|publication|"
+               r"newspaper|agency|company|organization|group")
+
+
+def answer_slot(question: str) -> str | None:
+    """What the answer must supply that the question does not: a "name" (who, which official, what is the
+    name of, where, in which city), a "number" (how many, how old, what share) or a "date" (when, what year)."""
+    q = question.lower().strip()
+    if (re.match(r"(who|whom|whose|where)\b", q) or re.search(r"\bwhat (?:is|was) the name\b", q)
+            or re.search(rf"\b(?:which|in which|in what|at which|from which) (?:{_NAME_WORDS})\b", q)):
+        return "name"
+    if re.match(r"how (many|much|old|long|far|often)\b|what (percentage|percent|share|number|amount|proportion)\b", q):
+        return "number"
+    if re.match(r"(when|what (year|date|time|day|month))\b", q):
+        return "date"
+    return None
+
+
 def metadata_kind(question: str) -> str | None:
     """"When was the article published?" asks for the date line; "Who wrote the article?" for the byline.
 

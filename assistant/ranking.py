@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.questions import AUTHOR_WORDS, Reading
+from assistant.questions import AUTHOR_WORDS, Reading, answer_slot
 from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.units import Unit
 
@@ -41,6 +41,7 @@ FEATURES = (
     "type_missing",  # an asked-for number, amount or date is not in the passage or its neighbours
     "focus_missing",  # share of the question's names and numbers absent from the passage and its neighbours
     "counts",  # "How many arrests ...": a number in the passage counts that noun ("158 arrests")
+    "slot_missing",  # the question asks for a name, number or date that the passage (and its label) lacks
     "ce",  # the cross-encoder's logit
     "ce_lead",  # its lead over the best other candidate
 )
@@ -57,6 +58,32 @@ _TYPED = {"number": _NUMBER, "money": _MONEY, "date": _DATE}
 # A focus word of a question: a capitalised word past its first, or a number.
 _FOCUS = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z'’.-]+|\b\d[\d,.]*\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+_NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                          r"fifty|hundred|thousand|million|billion|dozens?|several|half)\b", re.I)
+_WHEN = re.compile(r"\b(1[0-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April|May|June|July|August|September|"
+                   r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|"
+                   r"today|tomorrow|ago|week|month|year)\b", re.I)
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z]+")
+
+
+def slot_filled(question: str, unit: Unit) -> bool:
+    """Whether the passage (with its speaker label) holds something of the kind the question asks for that the
+    question itself does not: a name, a number or a date (see questions.answer_slot)."""
+    kind = answer_slot(question)
+    if kind is None:
+        return True
+    text = unit.text + ("" if unit.source_type == "author" else " " + unit.speaker)
+    asked = set(tokenize(question))
+    low = question.lower()
+    if kind == "number":
+        return (any(t not in asked for t in re.findall(r"\d[\d,.]*", text))
+                or any(m.group().lower() not in low for m in _NUMBER_WORD.finditer(text)))
+    if kind == "date":
+        return any(m.group().lower() not in low for m in _WHEN.finditer(text))
+    return any((toks := tokenize(m.group())) and toks[0] not in asked and m.group().lower() not in STOPWORDS
+               for m in _CAPITAL.finditer(text))
 
 
 def counts(text: str, noun: str) -> bool:
@@ -140,6 +167,9 @@ class AnswerModel:
         try:
             self.calibrator = Calibrator.from_json(card["calibrator"])
             self.threshold = float(card["threshold"])
+            # Abstain when the best passage lacks the name, number or date the question asks for (selected on
+            # the news gold like a feature set; a rule of grammar, no weight).
+            self.slot_rule = bool(card.get("slot_rule", False))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"{self.folder / CARD_FILE}: not an answer model card ({exc})") from exc
         self.encoder = CrossEncoder(base, self.folder / WEIGHTS_FILE)
@@ -298,6 +328,7 @@ class Ranker:
             rows[i, col("type_missing")] = float(kind in _TYPED and not any(has_type(c.text, kind) for c in ctx))
             rows[i, col("focus_missing")] = self.focus_missing(reading.text, ctx)
             rows[i, col("counts")] = float(bool(reading.counted) and counts(units[i].text, reading.counted))
+            rows[i, col("slot_missing")] = float(not slot_filled(reading.text, units[i]))
         if self.model.uses_encoder or self.all_features == "with-encoder":
             rows[:, col("ce")] = self.model.encoder.score(reading.text, [u.text for u in units])
         for name, lead in (("dense", "dense_lead"), ("coverage", "coverage_lead"), ("ce", "ce_lead")):

@@ -237,7 +237,10 @@ def add_encoder_features(asked: list[Asked], encoder, progress: bool = True, lab
             a.features[:, lead] = _lead(a.features[:, ce])
 
 
-def decide(a: Asked, calibrator, threshold: float, k: int = 3) -> tuple[dict, float | None]:
+SLOT = FEATURES.index("slot_missing")
+
+
+def decide(a: Asked, calibrator, threshold: float, k: int = 3, slot_rule: bool = False) -> tuple[dict, float | None]:
     """The JSON answer the pipeline gives to one collected question with this model and threshold, and the
     confidence of its best passage (None when a rule decided)."""
     from assistant.answer import compose
@@ -251,7 +254,7 @@ def decide(a: Asked, calibrator, threshold: float, k: int = 3) -> tuple[dict, fl
     order = sorted(range(len(a.units)), key=lambda i: (not a.speaker[i], -float(logits[i]), a.units[i].start))
     cands = [Candidate(a.units[i], float(logits[i]), float(probs[i]), a.speaker[i]) for i in order]
     best = cands[0].confidence
-    if not a.exempt and best < threshold:
+    if not a.exempt and (best < threshold or (slot_rule and a.features[order[0], SLOT] > 0)):
         return {"question": a.row.question, "abstained": True, "quotes": []}, best
     chosen = compose(a.mode, cands, lambda u: a.statements.get(u.id, []), k)
     return {"question": a.row.question, "abstained": False,
@@ -327,22 +330,23 @@ def folds_of(groups: list[str], k: int) -> dict[str, int]:
     return {g: i % k for i, g in enumerate(sorted(set(groups)))}
 
 
-def metrics_of(asked: list[Asked], docs: list[str], calibrators, thresholds) -> dict:
-    """The gold metrics of the answers given with a calibrator and threshold per article."""
+def metrics_of(asked: list[Asked], docs: list[str], calibrators, thresholds, slot_rule=lambda g: False) -> dict:
+    """The gold metrics of the answers given with a calibrator, threshold and slot rule per article."""
     from assistant.evaluation import score
 
-    answers = [decide(a, calibrators(a.group), thresholds(a.group))[0] for a in asked]
+    answers = [decide(a, calibrators(a.group), thresholds(a.group), slot_rule=slot_rule(a.group))[0] for a in asked]
     m, _ = score([a.row for a in asked], answers, docs)
     return {k: round(float(v), 4) for k, v in m.items()}
 
 
-def choose_threshold(asked: list[Asked], docs: list[str], calibrator, max_false_abstain: float) -> float:
+def choose_threshold(asked: list[Asked], docs: list[str], calibrator, max_false_abstain: float,
+                     slot_rule: bool = False) -> float:
     """The threshold with the best strict accuracy among those whose false-abstention rate is at most the
     bound, on these questions (ties: the lower threshold, which abstains less)."""
     from assistant.evaluation import score
 
     rows = [a.row for a in asked]
-    answered = [decide(a, calibrator, 0.0) for a in asked]
+    answered = [decide(a, calibrator, 0.0, slot_rule=slot_rule) for a in asked]
     # Whether each question scores when answered: one scoring pass, then every threshold is arithmetic.
     right = []
     for a, (ans, _c) in zip(asked, answered):
@@ -423,19 +427,21 @@ def _population(name: str, sq_train: list[Asked], squad: list[Asked]) -> list[As
     return {"squad train": sq_train, "squad dev": squad, "both": sq_train + squad}[name]
 
 
-def _select(news: list[Asked], docs: list[str], fitted: dict, bound: float) -> tuple[tuple[str, str], float]:
-    """On these news questions: the feature set with the best strict accuracy (false abstentions within the
-    bound), then the calibration population with the lowest calibration error; and the threshold."""
-    best_set, best_strict = "", -1.0
+def _select(news: list[Asked], docs: list[str], fitted: dict, bound: float) -> tuple[tuple[str, str], float, bool]:
+    """On these news questions: the feature set, with or without the slot rule, with the best strict accuracy
+    (false abstentions within the bound), then the calibration population with the lowest calibration error;
+    and the threshold."""
+    best_set, best_rule, best_strict = "", False, -1.0
     for name in CONFIGS:
         model = fitted[(name, "both")]
-        t = choose_threshold(news, docs, model, bound)
-        strict = metrics_of(news, docs, lambda g: model, lambda g: t)["strict_accuracy"]
-        if strict > best_strict + 1e-12:
-            best_set, best_strict = name, strict
+        for rule in (False, True):
+            t = choose_threshold(news, docs, model, bound, rule)
+            strict = metrics_of(news, docs, lambda g: model, lambda g: t, lambda g: rule)["strict_accuracy"]
+            if strict > best_strict + 1e-12:
+                best_set, best_rule, best_strict = name, rule, strict
     population = min(POPULATIONS, key=lambda p: reliability(news, lambda g: fitted[(best_set, p)])[0])
     key = (best_set, population)
-    return key, choose_threshold(news, docs, fitted[key], bound)
+    return key, choose_threshold(news, docs, fitted[key], bound, best_rule), best_rule
 
 
 def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool = True,
@@ -502,7 +508,7 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
     folds = folds_of([a.group for a in news], NEWS_FOLDS)
     per_fold = [_select([a for a in news if folds[a.group] != f], nw_docs, fitted, MAX_FALSE_ABSTAIN)
                 for f in range(NEWS_FOLDS)]
-    chosen, threshold = _select(news, nw_docs, fitted, MAX_FALSE_ABSTAIN)
+    chosen, threshold, slot_rule = _select(news, nw_docs, fitted, MAX_FALSE_ABSTAIN)
     model_fit = fitted[chosen]
     loao = {}
     for g in sorted({a.group for a in squad}):
@@ -513,9 +519,9 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
         return fitted[per_fold[folds[g]][0]]
 
     cv = {
-        "news": metrics_of(news, nw_docs, news_cal, lambda g: per_fold[folds[g]][1]),
-        "squad": metrics_of(squad, sq_docs, lambda g: loao[g], lambda g: threshold),
-        "seed": metrics_of(seed, seed_docs, lambda g: model_fit, lambda g: threshold),
+        "news": metrics_of(news, nw_docs, news_cal, lambda g: per_fold[folds[g]][1], lambda g: per_fold[folds[g]][2]),
+        "squad": metrics_of(squad, sq_docs, lambda g: loao[g], lambda g: threshold, lambda g: slot_rule),
+        "seed": metrics_of(seed, seed_docs, lambda g: model_fit, lambda g: threshold, lambda g: slot_rule),
     }
     ece = {"news": reliability(news, news_cal), "squad": reliability(squad, lambda g: loao[g]),
            "seed": reliability(seed, lambda g: model_fit)}
@@ -527,14 +533,17 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
         "calibrator_data": "squad/train_sample.json and squad/dev.json: every pooled candidate of every question "
                            "(label: it holds a gold answer)",
         "threshold": threshold,
-        "selection": f"on the news gold: the feature set ({', '.join(CONFIGS)}) with the best strict accuracy "
+        "slot_rule": slot_rule,
+        "selection": f"on the news gold: the feature set ({', '.join(CONFIGS)}), with or without the slot rule, "
+                     f"with the best strict accuracy "
                      f"with false abstentions <= {MAX_FALSE_ABSTAIN}, the calibration population "
                      f"({', '.join(POPULATIONS)}) with the lowest calibration error, and the threshold",
         "folds": {
             "squad": {g: c.to_json() for g, c in loao.items()},
-            "news": {"fold_of": folds, "thresholds": [t for _n, t in per_fold],
-                     "feature_sets": [" / ".join(n) for n, _t in per_fold],
-                     "calibrators": [fitted[n].to_json() for n, _t in per_fold]},
+            "news": {"fold_of": folds, "thresholds": [t for _n, t, _r in per_fold],
+                     "feature_sets": [" / ".join(n) for n, _t, _r in per_fold],
+                     "slot_rules": [r for _n, _t, r in per_fold],
+                     "calibrators": [fitted[n].to_json() for n, _t, _r in per_fold]},
         },
         "cv": cv,
         "ece": {k: round(v[0], 4) for k, v in ece.items()},
@@ -557,9 +566,10 @@ def format_card(card: dict) -> str:
         lines.append(f"{name:<8}" + "".join(f"{m[k]:>12.3f}" for k in METRIC_ORDER))
     lines.append("expected calibration error: " + ", ".join(f"{k} {v:.3f}" for k, v in card["ece"].items()))
     news = card["folds"]["news"]
-    lines.append(f"feature set {card['feature_set']} / {card['calibrated_on']}, threshold {card['threshold']:.2f} "
-                 "(news folds: "
-                 + ", ".join(f"{n} {t:.2f}" for n, t in zip(news["feature_sets"], news["thresholds"])) + ")")
+    lines.append(f"feature set {card['feature_set']} / {card['calibrated_on']}, slot rule "
+                 f"{'on' if card['slot_rule'] else 'off'}, threshold {card['threshold']:.2f} (news folds: "
+                 + ", ".join(f"{n}{' + slot rule' if r else ''} {t:.2f}" for n, t, r in
+                             zip(news["feature_sets"], news["thresholds"], news["slot_rules"])) + ")")
     return "\n".join(lines)
 
 

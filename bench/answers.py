@@ -186,21 +186,21 @@ def build_store(ds: Dataset, embedder, nlp, store_dir: Path, quiet: bool):
 
 
 def out_of_sample(model, dataset: str):
-    """For each article, the model and threshold that never saw its questions (from the model card): on the
-    news gold, those chosen on the other folds; on SQuAD dev, a model fitted without that article."""
+    """For each article, the model, threshold and slot rule that never saw its questions (from the model card):
+    on the news gold, those chosen on the other folds; on SQuAD dev, a model fitted without that article."""
     from assistant.ranking import Calibrator
 
     folds = model.card.get("folds", {})
-    cal, thr = model.calibrator, model.threshold
+    cal, thr, rule = model.calibrator, model.threshold, model.slot_rule
     if dataset == "squad":
         cals = {g: Calibrator.from_json(c) for g, c in folds.get("squad", {}).items()}
-        return lambda g: (cals.get(g, cal), thr)
+        return lambda g: (cals.get(g, cal), thr, rule)
     if dataset == "news":
         news = folds.get("news", {})
-        fold_of, ts = news.get("fold_of", {}), news.get("thresholds", [])
+        fold_of, ts, rules = news.get("fold_of", {}), news.get("thresholds", []), news.get("slot_rules", [])
         cals = [Calibrator.from_json(c) for c in news.get("calibrators", [])]
-        return lambda g: (cals[fold_of[g]], ts[fold_of[g]]) if g in fold_of else (cal, thr)
-    return lambda g: (cal, thr)
+        return lambda g: (cals[fold_of[g]], ts[fold_of[g]], rules[fold_of[g]]) if g in fold_of else (cal, thr, rule)
+    return lambda g: (cal, thr, rule)
 
 
 def run_system(system: str, ds: Dataset, store, ids: dict, quiet: bool):
@@ -212,7 +212,7 @@ def run_system(system: str, ds: Dataset, store, ids: dict, quiet: bool):
 
         assistant = Assistant(store)
         pick = out_of_sample(assistant.model, ds.name)
-        committed = (assistant.model.calibrator, assistant.model.threshold)
+        committed = (assistant.model.calibrator, assistant.model.threshold, assistant.model.slot_rule)
     else:
         sys.path.insert(0, str(ROOT / "bench"))
         from rule_gate import RuleAssistant
@@ -224,14 +224,15 @@ def run_system(system: str, ds: Dataset, store, ids: dict, quiet: bool):
     for row in ds.gold:
         path = ds.article_of(row)
         if system == "ours":
-            assistant.model.calibrator, assistant.model.threshold = pick(path.name if path else "-")
+            m = assistant.model
+            m.calibrator, m.threshold, m.slot_rule = pick(path.name if path else "-")
         try:
             answers.append(assistant.ask(row.question, doc_id=ids.get(path)).to_json())
         except QuestionError:
             answers.append({"question": row.question, "abstained": True, "quotes": []})
         tick.step(1)
     if system == "ours":
-        assistant.model.calibrator, assistant.model.threshold = committed
+        assistant.model.calibrator, assistant.model.threshold, assistant.model.slot_rule = committed
     return answers, time.perf_counter() - t0, assistant
 
 

@@ -230,3 +230,62 @@ def test_ask_json_carries_confidence_and_reason(cli_env, tmp_path, capsys, monke
 
 def test_model_folder_is_the_settings_default(settings):
     assert Path(settings.answer_model_dir) == MODEL_DIR
+
+
+# ---------------------------------------------------------------------------------------------- the slot rule
+
+@pytest.mark.parametrize("question, slot", [
+    ("How old is the mayor?", "number"),
+    ("How many wells could run dry?", "number"),
+    ("What share of the water is lost?", "number"),
+    ("When will the plant open?", "date"),
+    ("What year was the bond approved?", "date"),
+    ("Who opened the investigation?", "name"),
+    ("What is the name of the contractor?", "name"),
+    ("Which agency opened the inquiry?", "name"),
+    ("Where does Petrov teach?", "name"),
+    # Negatives: the answer is a statement, not a name, number or date.
+    ("What did Osei argue?", None),
+    ("Why did the city stop paying?", None),
+    ("What will the plant cost?", None),
+])
+def test_answer_slot(question: str, slot: str | None):
+    from assistant.questions import answer_slot
+
+    assert answer_slot(question) == slot
+
+
+def _unit(text: str, speaker: str = "Tessa Morrow (author)", stype: str = "author"):
+    from assistant.units import Unit
+
+    return Unit("d:0:1", "d", "/tmp/x.txt", "T", text, 0, len(text), speaker, stype, "narration", 1, 1)
+
+
+@pytest.mark.parametrize("question, text, speaker, stype, filled", [
+    ("How old is Derek Osei?", "Derek Osei, 54, argued that the city should repair its pipes.", "", "author", True),
+    ("How old is Derek Osei?", "Derek Osei argued that the city should repair its pipes.", "", "author", False),
+    # A number the question already holds is no answer.
+    ("How many of the 14 columns are cracked?", "Engineers inspected all 14 columns.", "", "author", False),
+    ("How many of the 14 columns are cracked?", "Three of the 14 columns show cracks.", "", "author", True),
+    ("When did the city stop paying?", "The city stopped all payments in May.", "", "author", True),
+    ("When did the city stop paying?", "The city stopped all payments to the contractor.", "", "author", False),
+    ("Who opened the investigation?", "The FBI has opened an investigation.", "", "author", True),
+    ("Who opened the investigation?", "an investigation was opened, officials said.", "", "author", False),
+    # For a quote, the speaker's label is part of what the passage gives.
+    ("Who warned about the wells?", "the wells could run dry within a decade", "Nadia Petrov", "named source", True),
+    ("Why did the city stop paying?", "No reason was given.", "", "author", True),
+])
+def test_slot_filled(question: str, text: str, speaker: str, stype: str, filled: bool):
+    from assistant.ranking import slot_filled
+
+    unit = _unit(text, speaker or "Tessa Morrow (author)", stype)
+    assert slot_filled(question, unit) is filled
+
+
+def test_slot_rule_abstains_with_its_reason(council: Assistant):
+    """"How old is Osei?": the article names him but gives no age, so the closest passage cannot answer."""
+    assert council.model.slot_rule, "the committed model uses the slot rule (see its card)"
+    ans = council.ask("How old is Derek Osei?")
+    assert ans.abstained
+    assert "number" in ans.reason and ans.best is not None
+    assert not council.ask("How much will the new plant cost?").abstained
