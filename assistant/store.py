@@ -394,27 +394,25 @@ class Store:
         if self.settings.chroma_host:
             yield
             return
-        import fcntl
+        from filelock import FileLock, Timeout
 
         self.settings.store_dir.mkdir(parents=True, exist_ok=True)
         path = self.settings.store_dir / "write.lock"
-        fh = open(path, "a+", encoding="utf-8")
+        lock = FileLock(path, timeout=0)
         try:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock.acquire()
+        except Timeout:
+            raise StoreError(f"{self.settings.store_dir} is being indexed by {_holder(path)}; wait for it to "
+                             "finish (an embedded store takes one writer at a time; a Chroma server takes many)") \
+                from None
+        try:
+            try:  # who holds it, for the message another writer gets; Windows may refuse a second handle
+                path.write_text(f"process {os.getpid()}", encoding="utf-8")
             except OSError:
-                fh.seek(0)
-                who = fh.read().strip() or "another process"
-                raise StoreError(f"{self.settings.store_dir} is being indexed by {who}; wait for it to finish "
-                                 "(an embedded store takes one writer at a time; a Chroma server takes many)") \
-                    from None
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"process {os.getpid()}")
-            fh.flush()
+                pass
             yield
         finally:
-            fh.close()
+            lock.release()
 
     # ------------------------------------------------------------------ reading
 
@@ -495,6 +493,14 @@ class Store:
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
         served = self.documents()  # units of a document whose record is not (yet) written are not served
         return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]
+
+
+def _holder(lock: Path) -> str:
+    """Who holds a write lock, as its holder wrote it in the lock file."""
+    try:
+        return lock.read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 def content_fingerprint(paths: Iterable[Path]) -> str:
