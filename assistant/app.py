@@ -75,15 +75,35 @@ def build_app(reader, top_k: int = 3):
                                    color_map={t: fg for t, (_bg, fg) in web.COLOURS.items()},
                                    title="Attributed passages by source type", sort=None, elem_id="sources-chart")
 
-        def on_ask(q: str, history: list, top: float, document: str):
-            history = reader.turn(q, history, int(top), document or None)
-            return reader.transcript(history, document or None), reader.pane(history, document or None), history, ""
+        def lists(document: str, checked: str, audited: str):
+            """The three article lists as the store has them now, keeping each choice that still exists."""
+            choices = reader.choices()
+            ids = {d for _label, d in choices}
+            every = [("All articles", "")] + choices
+            many = len(choices) > 1
+            first = choices[0][1] if choices else ""
+            return (gr.update(choices=every, value=document if document in ids else "", visible=many),
+                    gr.update(choices=every, value=checked if checked in ids else "", visible=many),
+                    gr.update(choices=choices, value=audited if audited in ids else first, visible=many))
+
+        def on_load(document: str, checked: str, audited: str):
+            # A page opened after more articles were indexed lists them, and shows one when there was none.
+            reader.sync()
+            return (*lists(document, checked, audited), reader.pane([], document or None))
+
+        demo.load(on_load, [doc, check_doc, src_doc], [doc, check_doc, src_doc, pane], api_visibility="private")
+
+        def on_ask(q: str, history: list, top: float, document: str, checked: str, audited: str):
+            history = reader.turn(q, history, int(top), document or None)  # answers from what is indexed now
+            return (reader.transcript(history, document or None), reader.pane(history, document or None), history,
+                    "", *lists(document, checked, audited))
 
         def on_document(document: str, history: list):
             return reader.pane(history, document or None)
 
         for trigger in (ask.click, question.submit):
-            trigger(on_ask, [question, turns, k, doc], [chat, pane, turns, question], api_visibility="private")
+            trigger(on_ask, [question, turns, k, doc, check_doc, src_doc],
+                    [chat, pane, turns, question, doc, check_doc, src_doc], api_visibility="private")
         doc.change(on_document, [doc, turns], [pane], api_visibility="private")
 
         def on_check(text: str, speaker: str, document: str) -> str:
@@ -102,6 +122,8 @@ def build_app(reader, top_k: int = 3):
         def api_ask(question: str, top_k: int = 3, document: str = "") -> dict:
             """Answer one question: the same JSON object as `python -m assistant ask --json`."""
             try:
+                if document:  # an article indexed a moment ago is found by name
+                    reader.sync()
                 doc_id = reader.assistant.store.find_document(document) if document else None
                 return reader.ask(question, int(top_k), doc_id).to_json()
             except AssistantError as exc:  # a bad question, an unknown document: a message, not a trace
@@ -112,6 +134,8 @@ def build_app(reader, top_k: int = 3):
         def api_check(claim: str, speaker: str = "", document: str = "") -> dict:
             """Check a claimed quote: the same JSON object as `python -m assistant check --json`."""
             try:
+                if document:
+                    reader.sync()
                 doc_id = reader.assistant.store.find_document(document) if document else None
                 return reader.check(claim, speaker or None, doc_id).to_json()
             except AssistantError as exc:
@@ -120,14 +144,32 @@ def build_app(reader, top_k: int = 3):
         def api_sources(document: str = "") -> list:
             """The source audit of one article, or of each: as `python -m assistant sources --json`."""
             try:
+                reader.sync()
                 doc_id = reader.assistant.store.find_document(document) if document else None
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
             return [a.to_json() for a in reader.audits(doc_id)]
 
+        def api_documents() -> list:
+            """The indexed articles, as `python -m assistant documents --json` lists them."""
+            try:
+                reader.sync()
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            return [document_json(d, info) for d, info in sorted(reader.docs.items(),
+                                                                 key=lambda kv: kv[1].get("source") or kv[1]["path"])]
+
         gr.api(api_check, api_name="check")
         gr.api(api_sources, api_name="sources")
+        gr.api(api_documents, api_name="documents")
     return demo
+
+
+def document_json(doc_id: str, info: dict) -> dict:
+    """One indexed document as `documents --json` prints it."""
+    return {"id": doc_id, "title": info.get("title", ""), "author": info.get("author", ""),
+            "date": info.get("date", ""), "units": info.get("units", 0),
+            "source": info.get("source") or info["path"], "text": info["path"]}
 
 
 def sources_view(reader, doc_id: str):

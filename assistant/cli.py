@@ -134,10 +134,10 @@ def _documents(args, settings: Settings) -> int:
 
     docs = Store(settings).documents()
     rows = sorted(docs.items(), key=lambda kv: kv[1].get("source") or kv[1]["path"])
+    from assistant.app import document_json
+
     for d, info in rows:
-        rec = {"id": d, "title": info.get("title", ""), "author": info.get("author", ""),
-               "date": info.get("date", ""), "units": info.get("units", 0),
-               "source": info.get("source") or info["path"], "text": info["path"]}
+        rec = document_json(d, info)
         if args.json:
             print(json.dumps(rec, ensure_ascii=False))
         else:

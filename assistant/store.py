@@ -147,6 +147,7 @@ class Store:
         self._manifest: dict | None = None
         self._count: int | None = None
         self._units: list[Unit] | None = None
+        self._seen = ""  # the stamp of the documents as last read
 
     # ------------------------------------------------------------------ plumbing
 
@@ -207,16 +208,50 @@ class Store:
         return self._manifest
 
     def _read_manifest(self) -> dict:
+        col = self._open_registry()
+        if col is None:
+            self._seen = _stamp(None, ())
+            return {}
+        meta = col.metadata or {}
+        docs = self._records(col)
+        self._seen = _stamp(col, docs)
+        return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": docs}
+
+    def _open_registry(self):
+        """The documents collection as it is now, or None when there is none yet (an empty store)."""
         try:
-            col = self.client.get_collection(self._registry_name())
+            return self.client.get_collection(self._registry_name())
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
             if self.settings.chroma_host and "does not exist" not in str(exc).lower():
                 raise _failed(self.settings, "opening the document registry", exc) from exc
-            return {}
-        meta = col.metadata or {}
-        return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": self._records(col)}
+            return None
+
+    def stamp(self) -> str:
+        """A cheap version stamp of the served documents, read from the store now: the registry's identity
+        and the ids it holds. An id is a hash of the document's text, so indexing a new or changed document,
+        pruning one or rebuilding the store changes the stamp; reading ids without records is one small call."""
+        col = self._open_registry()
+        if col is None:
+            return _stamp(None, ())
+        try:
+            ids = col.get(include=[])["ids"]
+        except Exception as exc:  # noqa: BLE001
+            raise _failed(self.settings, "reading the document registry", exc) from exc
+        return _stamp(col, ids)
+
+    @property
+    def version(self) -> str:
+        """The stamp of the documents as this Store last read them (see `stamp`)."""
+        self.manifest()
+        return self._seen
+
+    def changed(self) -> bool:
+        """True when another writer has indexed, changed or pruned documents since this Store read them."""
+        if self._manifest is None:
+            return False  # nothing is cached: the next read is fresh anyway
+        return self.stamp() != self._seen
 
     def _records(self, col) -> dict[str, dict]:
         if self._docs is None:
@@ -239,12 +274,16 @@ class Store:
             return {}
         return dict(m.get("documents", {}))
 
-    def refresh(self) -> None:
-        """Forget cached reads, after another process may have written."""
+    def refresh(self, handles: bool = False) -> None:
+        """Forget cached reads, after another process may have written; handles=True also reopens the
+        collections (another process may have rebuilt them)."""
         self._docs = None
         self._manifest = None
         self._count = None
         self._units = None
+        if handles:
+            self._collection = None
+            self._registry = None
 
     def document_text(self, doc_id: str) -> str:
         """The canonical text of a document, as its offsets refer to it."""
@@ -493,6 +532,16 @@ class Store:
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
         served = self.documents()  # units of a document whose record is not (yet) written are not served
         return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]
+
+
+def _stamp(registry, ids: Iterable[str]) -> str:
+    """The version stamp of a registry collection holding these document ids ("" for no registry)."""
+    if registry is None:
+        return ""
+    h = hashlib.sha256(f"{registry.id}|{sorted((registry.metadata or {}).items())!r}".encode())
+    for i in sorted(ids):
+        h.update(i.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
 
 
 def _holder(lock: Path) -> str:
