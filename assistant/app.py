@@ -63,7 +63,7 @@ def build_app(reader, top_k: int = 3):
                 verdict = gr.HTML(elem_id="verdict")
 
             with gr.Tab("Sources", id="sources-tab", elem_id="sources-tab"):
-                first = choices[0][1] if choices else ""
+                first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
                 src_doc = gr.Dropdown(choices=choices, value=first, label="Article", visible=len(choices) > 1,
                                       elem_id="sources-document")
                 summary, rows, counts = sources_view(reader, first)
@@ -81,7 +81,7 @@ def build_app(reader, top_k: int = 3):
             ids = {d for _label, d in choices}
             every = [("All articles", "")] + choices
             many = len(choices) > 1
-            first = choices[0][1] if choices else ""
+            first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
             return (gr.update(choices=every, value=document if document in ids else "", visible=many),
                     gr.update(choices=every, value=checked if checked in ids else "", visible=many),
                     gr.update(choices=choices, value=audited if audited in ids else first, visible=many))

@@ -214,3 +214,45 @@ def test_the_running_app_answers_from_an_article_indexed_after_it_started(served
     ans = client.predict(LIBRARY_QUESTION, 3, "", api_name="/ask")
     assert ans["abstained"] is False and "Nair" in ans["quotes"][0]["speaker"]
     assert all("Ortiz" not in q["speaker"] for q in client.predict(BRIDGE_QUESTION, 3, "", api_name="/ask")["quotes"])
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_the_open_page_lists_and_shows_articles_indexed_after_the_app_started(served_app, tmp_path):
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, host = served_app
+    news = tmp_path / "news"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(30_000)
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("#question textarea")
+            page.locator("#article-pane .otr-empty").wait_for()  # nothing indexed yet
+
+            _write(news, "bridge.txt", BRIDGE)
+            _index(host, str(news), cwd=tmp_path)
+            page.reload(wait_until="domcontentloaded")
+            page.locator("#article-pane .otr-doc.active .otr-title").wait_for()
+            assert "Harbor Bridge" in page.locator("#article-pane .otr-doc.active .otr-title").inner_text()
+
+            # A second article while the page stays open: the next answer brings the article list with it.
+            _write(news, "library.txt", LIBRARY)
+            _index(host, str(news), cwd=tmp_path)
+            page.locator("#question textarea").fill(LIBRARY_QUESTION)
+            page.locator("#ask").click()
+            page.locator("#transcript .otr-card").first.wait_for()
+            assert "Nair" in page.locator("#transcript .otr-card .otr-speaker").first.inner_text()
+            page.get_by_text("Settings", exact=True).click()  # the accordion that holds the article list
+            page.locator("#document").wait_for(state="visible")  # shown once there are two articles
+            page.locator("#document input").click()
+            page.get_by_role("option").first.wait_for()
+            options = " | ".join(page.get_by_role("option").all_inner_texts())
+            assert "Harbor Bridge Will Reopen in May" in options and "Library Extends Its Weekend Hours" in options
+        finally:
+            browser.close()
