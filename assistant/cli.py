@@ -130,12 +130,11 @@ def _index(args, settings: Settings) -> int:
 
 
 def _documents(args, settings: Settings) -> int:
+    from assistant.app import document_json
     from assistant.store import Store
 
     docs = Store(settings).documents()
     rows = sorted(docs.items(), key=lambda kv: kv[1].get("source") or kv[1]["path"])
-    from assistant.app import document_json
-
     for d, info in rows:
         rec = document_json(d, info)
         if args.json:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from assistant.errors import StoreError
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +21,15 @@ def where(settings: Settings) -> str:
 
 def empty_store_message(settings: Settings) -> str:
     """What to do when no article is indexed: the command that indexes one into this store."""
-    target = f" --chroma-host {settings.chroma_host}" if settings.chroma_host else f" --store {settings.store_dir}"
+    if settings.chroma_host:
+        target = f" --chroma-host {settings.chroma_host}"
+    else:  # the default store (or ASSISTANT_STORE's) needs no option
+        target = "" if settings.store_dir == load_settings().store_dir else f" --store {settings.store_dir}"
     return (f"no article is indexed in {where(settings)}; index one first with "
             f"'on-the-record index PATH...{target}' (files or folders of .txt, .md or .html articles)")
 
 
-def open_assistant(settings: Settings, progress: bool = True, require_documents: bool = True):
+def open_assistant(settings: Settings, progress: bool = True, require_documents: bool = True) -> Assistant:
     """An Assistant over the store; the seeds, when there is a seeds folder, are indexed first if the store
     lacks them. StoreError when the store is empty and require_documents is set."""
     from assistant.answer import Assistant
