@@ -88,7 +88,7 @@ class Assistant:
         if not self.store.changed():
             return False
         log.info("the store's documents changed; reloading its units")
-        self.store.refresh(handles=True)
+        self.store.reopen()
         self.retriever.refresh()
         self.ranker.refresh()
         return True

@@ -285,6 +285,15 @@ class Store:
             self._collection = None
             self._registry = None
 
+    def reopen(self) -> None:
+        """Forget cached reads and reopen the collections, after another process wrote. An embedded store
+        also gets a new Chroma client: the one Chroma keeps per folder in a process caches what it read of
+        the folder's segments, and does not see what another process added."""
+        self.refresh(handles=True)
+        if not self.settings.chroma_host:
+            _forget_embedded(self.settings.store_dir)
+            self._client = None
+
     def document_text(self, doc_id: str) -> str:
         """The canonical text of a document, as its offsets refer to it."""
         try:
@@ -532,6 +541,17 @@ class Store:
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
         served = self.documents()  # units of a document whose record is not (yet) written are not served
         return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]
+
+
+def _forget_embedded(folder: Path) -> None:
+    """Make the next client on this folder a new one. Chroma shares one system per folder and process; clients
+    made before keep theirs (it is not stopped under them), new ones get a fresh view of the folder."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+    except ImportError:  # pragma: no cover - a chromadb without the shared cache shares nothing
+        return
+    for cache in ("_identifier_to_system", "_identifier_to_refcount"):
+        getattr(SharedSystemClient, cache, {}).pop(str(folder), None)
 
 
 def _stamp(registry, ids: Iterable[str]) -> str:

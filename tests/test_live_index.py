@@ -1,7 +1,8 @@
 """Articles indexed while an Assistant or the app runs are answered from at the next question.
 
 Through a real `chroma run` server: a long-lived Assistant and another Store writing beside it, then the app
-(`python -m assistant serve`) with another process running `index`. The articles are invented here."""
+(`python -m assistant serve`) with another process running `index`; and an Assistant on an embedded folder
+that another process indexes into. The articles are invented here."""
 
 from __future__ import annotations
 
@@ -155,6 +156,22 @@ def test_a_long_lived_assistant_answers_from_what_another_writer_indexed(chroma_
     assert {u.title for u in assistant.retriever.units} == {"Library Extends Its Weekend Hours"}
 
 
+def test_an_assistant_on_a_folder_answers_from_what_another_process_indexed_into_it(settings, embedder, nlp,
+                                                                                     tmp_path):
+    s = settings.with_(store_dir=tmp_path / "chroma")
+    news = tmp_path / "news"
+    _write(news, "library.txt", LIBRARY)
+    index_paths([news], Store(s, embedder=embedder), progress=False, nlp=nlp)
+    assistant = Assistant(Store(s, embedder=embedder))
+    assert not assistant.ask(LIBRARY_QUESTION).abstained
+
+    _write(news, "bridge.txt", BRIDGE)
+    _index_folder(s.store_dir, str(news), cwd=tmp_path)
+    ans = assistant.ask(BRIDGE_QUESTION)
+    assert not ans.abstained and "Ortiz" in ans.quotes[0].speaker
+    assert len(assistant.store.documents()) == 2
+
+
 @pytest.fixture
 def served_app(chroma_server, tmp_path):
     """`python -m assistant serve` over the (empty) server, with no seeds: (its URL, the server)."""
@@ -173,6 +190,13 @@ def served_app(chroma_server, tmp_path):
         yield url, chroma_server
     finally:
         _stop(proc)
+
+
+def _index_folder(store_dir: Path, *argv: str, cwd: Path) -> None:
+    """`index` into an embedded store, in a process of its own."""
+    proc = subprocess.run([sys.executable, "-m", "assistant", "index", *argv, "--store", str(store_dir)],
+                          cwd=cwd, env=_env(PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
 
 
 def _index(chroma_host: str, *argv: str, cwd: Path) -> None:
