@@ -86,9 +86,14 @@ def build_app(reader, top_k: int = 3):
                     gr.update(choices=every, value=checked if checked in ids else "", visible=many),
                     gr.update(choices=choices, value=audited if audited in ids else first, visible=many))
 
+        built = reader.version  # the documents the page was built with
+
         def on_load(document: str, checked: str, audited: str):
             # A page opened after more articles were indexed lists them, and shows one when there was none.
+            # Otherwise nothing changes: a question asked while the page loads keeps its highlighted pane.
             reader.sync()
+            if reader.version == built:
+                return gr.update(), gr.update(), gr.update(), gr.update()
             return (*lists(document, checked, audited), reader.pane([], document or None))
 
         demo.load(on_load, [doc, check_doc, src_doc], [doc, check_doc, src_doc, pane], api_visibility="private")

@@ -259,6 +259,11 @@ class Reader:
             self.assistant.sync()
             self._follow()
 
+    @property
+    def version(self) -> str:
+        """The store's version stamp of the documents this reader lists."""
+        return self._version
+
     def _follow(self) -> None:
         # The assistant may have reloaded while answering: the document list follows it.
         if self.assistant.store.version != self._version:
