@@ -3,21 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup run test index eval train clean
+.PHONY: setup setup-test setup-bench run test index eval train clean
 
 setup: $(STAMP)
+setup-test: $(TEST_STAMP)
+setup-bench: $(BENCH_STAMP)
 
+# The product only: what `make run` needs. The test and bench tools are extras.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
 
 run: $(STAMP)
 	$(PY) app.py
@@ -32,7 +45,7 @@ eval: setup
 train: setup
 	$(PY) -m assistant train
 
-test: setup
+test: $(TEST_STAMP)
 	$(PY) -m pytest -q
 
 clean:

@@ -8,6 +8,7 @@ abstains when nobody called X speaks in the article, and a quote split by its at
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass
 
@@ -17,6 +18,8 @@ from assistant.retrieval import HybridRetriever, content_terms
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.units import Unit
+
+log = logging.getLogger(__name__)
 
 ABSTAIN_MESSAGE = "The article does not say."
 
@@ -80,9 +83,21 @@ class Assistant:
         s = self.settings.min_confidence
         return self.model.threshold if s is None else s
 
+    def sync(self) -> bool:
+        """Pick up documents that another process indexed, changed or pruned since they were read; True when
+        there were any. One cheap check of the store's version stamp; the caches reload only on a change."""
+        if not self.store.changed():
+            return False
+        log.info("the store's documents changed; reloading its units")
+        self.store.reopen()
+        self.retriever.refresh()
+        self.ranker.refresh()
+        return True
+
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
-        """Answer one question with up to top_k quotes, or abstain."""
+        """Answer one question with up to top_k quotes, or abstain (from the documents the store serves now)."""
         q = clean_question(question, self.settings.max_question_chars)
+        self.sync()
         k = max(1, top_k or self.settings.top_k)
         reading = read_question(q)
         ruled = self.by_rule(q, reading, k, doc_id)

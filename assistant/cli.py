@@ -8,25 +8,30 @@ import logging
 import sys
 from pathlib import Path
 
+from assistant import __version__
 from assistant.errors import AssistantError
+from assistant.session import open_assistant, where
 from assistant.settings import Settings, load_settings
 
 log = logging.getLogger("assistant")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m assistant",
+def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog,
                                 description="Answers questions about news articles only with verbatim, "
                                             "attributed quotes.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def store_opts(sp):
-        sp.add_argument("--store", type=Path, help="Chroma store folder (default index/chroma)")
+        sp.add_argument("--store", type=Path,
+                        help="Chroma store folder (default: index/chroma in the checkout, else the user data "
+                             "folder; also ASSISTANT_STORE)")
         sp.add_argument("--chroma-host", metavar="HOST[:PORT]",
                         help="use a Chroma server instead of the folder (also ASSISTANT_CHROMA_HOST)")
 
-    sp = sub.add_parser("index", help="index article files or folders (default: seeds/)")
+    sp = sub.add_parser("index", help="index article files or folders (default, in the checkout: seeds/)")
     sp.add_argument("paths", nargs="*", type=Path)
     store_opts(sp)
     sp.add_argument("--rebuild", action="store_true", help="drop the store and index from scratch")
@@ -74,19 +79,24 @@ def _parser() -> argparse.ArgumentParser:
                     help="reuse the cross-encoder in --out and refit only the calibrator and the threshold")
     sp.add_argument("--dump", type=Path, default=None, help=argparse.SUPPRESS)  # analysis: the pipeline's view
     sp.add_argument("--load", type=Path, default=None, help=argparse.SUPPRESS)  # ... and starting from it
+
+    from assistant.app import add_arguments  # the app's options only; gradio loads when it serves
+
+    add_arguments(sub.add_parser("serve", help="start the reader's page in the browser (Gradio)",
+                                 description="On the Record in the browser."))
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m assistant") -> int:
     """Run the CLI; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
                         format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings().with_(store_dir=getattr(args, "store", None),
                                      chroma_host=getattr(args, "chroma_host", None))
     try:
         commands = {"index": _index, "documents": _documents, "ask": _ask, "quotes": _quotes, "check": _check,
-                    "sources": _sources, "eval": _eval, "train": _train}
+                    "sources": _sources, "eval": _eval, "train": _train, "serve": _serve}
         return commands[args.command](args, settings)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -98,44 +108,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def open_assistant(settings: Settings, progress: bool = True):
-    """An Assistant over the store, indexing the seeds first when the store is missing or stale."""
-    from assistant.answer import Assistant
-    from assistant.indexing import ensure_index
-    from assistant.store import Store
-
-    store = Store(settings)
-    ensure_index(store, settings.seeds_dir, progress=progress)
-    return Assistant(store)
-
-
 def _index(args, settings: Settings) -> int:
     from assistant.indexing import index_paths
     from assistant.store import Store
 
+    paths = args.paths or ([settings.seeds_dir] if settings.seeds_dir is not None else [])
+    if not paths:
+        raise AssistantError("give the article files or folders to index: 'on-the-record index PATH...'")
     store = Store(settings)
-    report = index_paths(args.paths or [settings.seeds_dir], store, rebuild=args.rebuild,
+    report = index_paths(paths, store, rebuild=args.rebuild,
                          progress=sys.stderr.isatty(), prune=args.prune)
     for path, why in report.failed:
         print(f"skipped {why}", file=sys.stderr)
     for path in report.skipped:
         log.info("unchanged: %s", path)
-    where = f"Chroma server {settings.chroma_host}" if settings.chroma_host else f"store {settings.store_dir}"
     print(f"indexed {len(report.indexed)} document(s), {report.units} units; "
-          f"{len(report.skipped)} unchanged; {len(report.pruned)} pruned; {len(report.failed)} failed; {where}",
+          f"{len(report.skipped)} unchanged; {len(report.pruned)} pruned; {len(report.failed)} failed; "
+          f"{where(settings).removeprefix('the ')}",
           file=sys.stderr)
     return 1 if report.failed and not report.indexed and not report.skipped else 0
 
 
 def _documents(args, settings: Settings) -> int:
+    from assistant.app import document_json
     from assistant.store import Store
 
     docs = Store(settings).documents()
     rows = sorted(docs.items(), key=lambda kv: kv[1].get("source") or kv[1]["path"])
     for d, info in rows:
-        rec = {"id": d, "title": info.get("title", ""), "author": info.get("author", ""),
-               "date": info.get("date", ""), "units": info.get("units", 0),
-               "source": info.get("source") or info["path"], "text": info["path"]}
+        rec = document_json(d, info)
         if args.json:
             print(json.dumps(rec, ensure_ascii=False))
         else:
@@ -286,7 +287,7 @@ def _eval(args, settings: Settings) -> int:
     from assistant.evaluation import METRICS, load_gold, score
 
     from assistant.errors import QuestionError, StoreError
-    from assistant.indexing import Progress
+    from assistant.progress import progress_bar
 
     gold = load_gold(args.gold)
     assistant = open_assistant(settings)
@@ -300,13 +301,11 @@ def _eval(args, settings: Settings) -> int:
                 scope[row.document] = None
                 log.warning("%s: not indexed; its questions are answered from every article", row.document)
     answers = []
-    tick = Progress(len(gold), "answering", enabled=sys.stderr.isatty() and len(gold) > 50)
-    for row in gold:
+    for row in progress_bar(gold, desc="answering", enabled=len(gold) > 50, unit="question"):
         try:
             answers.append(assistant.ask(row.question, doc_id=scope.get(row.document)).to_json())
         except QuestionError as exc:
             answers.append({"question": row.question, "abstained": True, "quotes": [], "error": str(exc)})
-        tick.step(1)
 
     if args.answers:
         args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers),
@@ -340,5 +339,12 @@ def _train(args, settings: Settings) -> int:
     return 0
 
 
+def _serve(args, settings: Settings) -> int:
+    from assistant.app import serve
+
+    return serve(args)
+
+
 def entry() -> None:
-    raise SystemExit(main())
+    """The `on-the-record` console script."""
+    raise SystemExit(main(prog="on-the-record"))

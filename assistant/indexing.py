@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ from assistant.articles import (HTML_SUFFIXES, Article, find_article_files, html
                                 parse_article, read_bytes, write_text)
 from assistant.attribution import attribute, load_nlp
 from assistant.errors import ArticleError, StoreError
+from assistant.progress import progress_bar
 from assistant.store import Store
 from assistant.units import build_units
 
@@ -31,31 +30,6 @@ class IndexReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     units: int = 0
-
-
-class Progress:
-    """A one-line progress bar on stderr with a rate; silent when disabled (not a terminal)."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True, unit: str = ""):
-        self.total, self.label, self.done = max(total, 1), label, 0
-        self.enabled = enabled
-        self.unit = unit
-        self.started = time.perf_counter()
-
-    def step(self, n: int = 1, note: str = "") -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        width = 24
-        filled = int(width * min(self.done, self.total) / self.total)
-        bar = "█" * filled + "·" * (width - filled)
-        rate = ""
-        if self.unit:
-            elapsed = max(time.perf_counter() - self.started, 1e-9)
-            rate = f" {self.done / elapsed:,.0f} {self.unit}/s"
-        end = "\n" if self.done >= self.total else ""
-        sys.stderr.write(f"\r{self.label} [{bar}] {self.done}/{self.total}{rate} {note[:36]:<36}{end}")
-        sys.stderr.flush()
 
 
 def article_record(article: Article, source: str | None = None) -> dict:
@@ -97,32 +71,33 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
             by_source.setdefault(info.get("source") or info.get("path"), set()).add(d)
         todo: list[tuple[Article, str]] = []
         pending: dict[str, dict] = {}  # doc_id -> record of what this run will index
-        bar = Progress(len(files), "reading", enabled=progress)
+        bar = progress_bar(total=len(files), desc="reading", enabled=progress, unit="file")
         for f in files:
             try:
                 article, source = load_document(f, store.documents_dir)
             except ArticleError as exc:
                 report.failed.append((str(f), str(exc)))
                 log.warning("%s", exc)
-                bar.step(note=f.name)
+                _step(bar, f.name)
                 continue
             versions = by_source.get(source, set())
             if article.doc_id in versions:
                 for stale in versions - {article.doc_id}:  # left by a run that stopped mid-replacement
                     store.delete_document(stale)
                 report.skipped.append(source)
-                bar.step(note=f"{f.name} (unchanged)")
+                _step(bar, f"{f.name} (unchanged)")
                 continue
             twin = known.get(article.doc_id) or pending.get(article.doc_id)
             if twin and Path(twin.get("source") or twin["path"]).exists():
                 # The same text from another file: indexed once, under the first file.
                 log.info("%s has the same text as %s; indexed once", source, twin.get("source"))
                 report.skipped.append(source)
-                bar.step(note=f"{f.name} (same as another file)")
+                _step(bar, f"{f.name} (same as another file)")
                 continue
             todo.append((article, source))
             pending[article.doc_id] = {"source": source, "path": article.path}
-            bar.step(note=f.name)
+            _step(bar, f.name)
+        bar.close()
         if todo:
             _index_documents(todo, store, nlp or load_nlp(), report, progress)
         if prune:
@@ -131,6 +106,11 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
         if swept := store.sweep():
             log.info("removed %d leftover units of an interrupted run", swept)
     return report
+
+
+def _step(bar, note: str) -> None:
+    bar.set_postfix_str(note[:36], refresh=False)
+    bar.update(1)
 
 
 def _parse_chunk(chunk: list[tuple[Article, str]], nlp) -> tuple[list, list]:
@@ -152,7 +132,7 @@ def _index_documents(todo: list[tuple[Article, str]], store: Store, nlp, report:
     this one is embedded: the parser is single-threaded, and it fills the gaps the encoder leaves (about a
     tenth off the build time here).
     """
-    embedding = Progress(1, "embedding", enabled=progress, unit="units")
+    embedding = progress_bar(total=1, desc="embedding", enabled=progress, unit="unit")
     chunks = [todo[c:c + CHUNK_DOCS] for c in range(0, len(todo), CHUNK_DOCS)]
     pool = ThreadPoolExecutor(1, thread_name_prefix="attribution")
     try:
@@ -168,14 +148,15 @@ def _index_documents(todo: list[tuple[Article, str]], store: Store, nlp, report:
             done_docs += len(chunks[n])
             texts = [u.text for _a, _s, units in built for u in units]
             # The total is known chunk by chunk: the rest is estimated from the units per document so far.
-            per_doc = (embedding.done + len(texts)) / max(done_docs, 1)
-            embedding.total = max(1, embedding.done + len(texts) + round(per_doc * (len(todo) - done_docs)))
+            per_doc = (embedding.n + len(texts)) / max(done_docs, 1)
+            embedding.total = max(1, embedding.n + len(texts) + round(per_doc * (len(todo) - done_docs)))
+            embedding.refresh()
             vectors: list[list[float]] = []
             # Large calls: sentence-transformers sorts a call's texts by length, so less padding.
             step = max(store.settings.embed_batch_size, 2048)
             for i in range(0, len(texts), step):
                 vectors += store.embedder.encode(texts[i:i + step], batch_size=store.settings.embed_batch_size)
-                embedding.step(len(texts[i:i + step]))
+                embedding.update(len(texts[i:i + step]))
             items, at = [], 0
             for article, source, units in built:
                 items.append((article_record(article, source), units, article.text, vectors[at:at + len(units)]))
@@ -190,16 +171,27 @@ def _index_documents(todo: list[tuple[Article, str]], store: Store, nlp, report:
                 report.indexed.append(source)
                 report.units += len(units)
     finally:
+        embedding.close()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexReport | None:
-    """Build the index from the seeds folder when it is missing or older than the seeds."""
-    files = find_article_files([seeds])
-    if not files:
-        raise ArticleError(f"{seeds}: no article files (.txt, .md, .html) to index")
+    """Build the index from the seeds folder when it is missing or older than the seeds.
+
+    The store comes first: one that already serves articles is used as it is when the seeds folder is gone
+    or holds no article, and an empty store with no seeds to read is left empty (the caller says what to do).
+    """
     have = store.documents() if store.compatible() else {}
-    if have and store.count() > 0:
+    served = bool(have) and store.count() > 0
+    try:
+        files = find_article_files([seeds])
+    except ArticleError as exc:
+        log.info("no seeds to index: %s", exc)
+        return None
+    if not files:
+        log.info("%s: no article files (.txt, .md, .html) to index", seeds)
+        return None
+    if served:
         root = seeds.resolve()
         sources = [Path(info.get("source") or info["path"]).resolve() for info in have.values()]
         if any(root not in src.parents for src in sources):
@@ -210,7 +202,7 @@ def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexRepor
             want.add(load_document(f, store.documents_dir)[0].doc_id)
         except ArticleError:
             continue  # index_paths reports it
-    if want <= set(have) and store.count() > 0:
+    if want <= set(have) and served:
         return None
     log.info("index is missing or out of date; building it from %s", seeds)
     return index_paths([seeds], store, progress=progress)

@@ -233,6 +233,11 @@ class Ranker:
         self._words: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
+    def refresh(self) -> None:
+        """Forget what depends on the units (a label's match uses their idf), after the store changed."""
+        with self._lock:
+            self._labels.clear()
+
     # ------------------------------------------------------------------ speakers
 
     def label_match(self, speaker: str, unit: Unit) -> float:

@@ -147,8 +147,9 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         """Forget cached units, after the store changed."""
-        self._bm25 = None
-        self._units = None
+        with self._loading:  # not halfway through a load on another thread
+            self._bm25 = None
+            self._units = None
 
     @property
     def units(self) -> list[Unit]:

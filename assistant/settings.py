@@ -6,7 +6,34 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# The project checkout, when the package runs from one (an editable install or `python -m assistant` there);
+# for an installed copy this is site-packages, which holds no seeds and must never hold a store.
+ROOT = PACKAGE.parent
+APP_NAME = "on-the-record"
+
+
+def in_checkout() -> bool:
+    """True when the package runs from the project's checkout rather than an installed copy."""
+    project = ROOT / "pyproject.toml"
+    try:
+        return project.is_file() and f'name = "{APP_NAME}"' in project.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _default_store() -> Path:
+    # In the checkout the design card's index/chroma; elsewhere the user's data folder, never site-packages.
+    if in_checkout():
+        return ROOT / "index" / "chroma"
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "chroma"
+
+
+def _default_seeds() -> Path | None:
+    # Only the checkout has a seeds folder; an installed tool answers from what the user indexed.
+    return ROOT / "seeds" if in_checkout() else None
 
 
 def _default_model() -> str:
@@ -23,8 +50,8 @@ def _default_model() -> str:
 class Settings:
     """Where things live and how answers are tuned."""
 
-    seeds_dir: Path = ROOT / "seeds"
-    store_dir: Path = ROOT / "index" / "chroma"
+    seeds_dir: Path | None = field(default_factory=_default_seeds)
+    store_dir: Path = field(default_factory=_default_store)
     model: str = field(default_factory=_default_model)
     collection: str = "units"
     chroma_host: str | None = None
@@ -33,7 +60,8 @@ class Settings:
     embed_batch_size: int = 64
     write_batch_size: int = 1024  # units per Chroma write: large writes cost a third less per unit
     # The learned answer model (weights, calibrator and the threshold chosen with it): `python -m assistant train`.
-    answer_model_dir: Path = ROOT / "assistant" / "model"
+    # It ships inside the package (package data), so an installed copy finds it beside this file.
+    answer_model_dir: Path = PACKAGE / "model"
     # Passages the cross-encoder reads per question: each costs about 8 ms of CPU here.
     rerank_candidates: int = 8
     # Abstain when the best passage's confidence is below this; None takes the model's own (chosen by

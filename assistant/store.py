@@ -147,6 +147,7 @@ class Store:
         self._manifest: dict | None = None
         self._count: int | None = None
         self._units: list[Unit] | None = None
+        self._seen = ""  # the stamp of the documents as last read
 
     # ------------------------------------------------------------------ plumbing
 
@@ -207,16 +208,50 @@ class Store:
         return self._manifest
 
     def _read_manifest(self) -> dict:
+        col = self._open_registry()
+        if col is None:
+            self._seen = _stamp(None, ())
+            return {}
+        meta = col.metadata or {}
+        docs = self._records(col)
+        self._seen = _stamp(col, docs)
+        return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": docs}
+
+    def _open_registry(self):
+        """The documents collection as it is now, or None when there is none yet (an empty store)."""
         try:
-            col = self.client.get_collection(self._registry_name())
+            return self.client.get_collection(self._registry_name())
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
             if self.settings.chroma_host and "does not exist" not in str(exc).lower():
                 raise _failed(self.settings, "opening the document registry", exc) from exc
-            return {}
-        meta = col.metadata or {}
-        return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": self._records(col)}
+            return None
+
+    def stamp(self) -> str:
+        """A cheap version stamp of the served documents, read from the store now: the registry's identity
+        and the ids it holds. An id is a hash of the document's text, so indexing a new or changed document,
+        pruning one or rebuilding the store changes the stamp; reading ids without records is one small call."""
+        col = self._open_registry()
+        if col is None:
+            return _stamp(None, ())
+        try:
+            ids = col.get(include=[])["ids"]
+        except Exception as exc:  # noqa: BLE001
+            raise _failed(self.settings, "reading the document registry", exc) from exc
+        return _stamp(col, ids)
+
+    @property
+    def version(self) -> str:
+        """The stamp of the documents as this Store last read them (see `stamp`)."""
+        self.manifest()
+        return self._seen
+
+    def changed(self) -> bool:
+        """True when another writer has indexed, changed or pruned documents since this Store read them."""
+        if self._manifest is None:
+            return False  # nothing is cached: the next read is fresh anyway
+        return self.stamp() != self._seen
 
     def _records(self, col) -> dict[str, dict]:
         if self._docs is None:
@@ -239,12 +274,25 @@ class Store:
             return {}
         return dict(m.get("documents", {}))
 
-    def refresh(self) -> None:
-        """Forget cached reads, after another process may have written."""
+    def refresh(self, handles: bool = False) -> None:
+        """Forget cached reads, after another process may have written; handles=True also reopens the
+        collections (another process may have rebuilt them)."""
         self._docs = None
         self._manifest = None
         self._count = None
         self._units = None
+        if handles:
+            self._collection = None
+            self._registry = None
+
+    def reopen(self) -> None:
+        """Forget cached reads and reopen the collections, after another process wrote. An embedded store
+        also gets a new Chroma client: the one Chroma keeps per folder in a process caches what it read of
+        the folder's segments, and does not see what another process added."""
+        self.refresh(handles=True)
+        if not self.settings.chroma_host:
+            _forget_embedded(self.settings.store_dir)
+            self._client = None
 
     def document_text(self, doc_id: str) -> str:
         """The canonical text of a document, as its offsets refer to it."""
@@ -394,27 +442,25 @@ class Store:
         if self.settings.chroma_host:
             yield
             return
-        import fcntl
+        from filelock import FileLock, Timeout
 
         self.settings.store_dir.mkdir(parents=True, exist_ok=True)
         path = self.settings.store_dir / "write.lock"
-        fh = open(path, "a+", encoding="utf-8")
+        lock = FileLock(path, timeout=0)
         try:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock.acquire()
+        except Timeout:
+            raise StoreError(f"{self.settings.store_dir} is being indexed by {_holder(path)}; wait for it to "
+                             "finish (an embedded store takes one writer at a time; a Chroma server takes many)") \
+                from None
+        try:
+            try:  # who holds it, for the message another writer gets; Windows may refuse a second handle
+                path.write_text(f"process {os.getpid()}", encoding="utf-8")
             except OSError:
-                fh.seek(0)
-                who = fh.read().strip() or "another process"
-                raise StoreError(f"{self.settings.store_dir} is being indexed by {who}; wait for it to finish "
-                                 "(an embedded store takes one writer at a time; a Chroma server takes many)") \
-                    from None
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"process {os.getpid()}")
-            fh.flush()
+                pass
             yield
         finally:
-            fh.close()
+            lock.release()
 
     # ------------------------------------------------------------------ reading
 
@@ -495,6 +541,35 @@ class Store:
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
         served = self.documents()  # units of a document whose record is not (yet) written are not served
         return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]
+
+
+def _forget_embedded(folder: Path) -> None:
+    """Make the next client on this folder a new one. Chroma shares one system per folder and process; clients
+    made before keep theirs (it is not stopped under them), new ones get a fresh view of the folder."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+    except ImportError:  # pragma: no cover - a chromadb without the shared cache shares nothing
+        return
+    for cache in ("_identifier_to_system", "_identifier_to_refcount"):
+        getattr(SharedSystemClient, cache, {}).pop(str(folder), None)
+
+
+def _stamp(registry, ids: Iterable[str]) -> str:
+    """The version stamp of a registry collection holding these document ids ("" for no registry)."""
+    if registry is None:
+        return ""
+    h = hashlib.sha256(f"{registry.id}|{sorted((registry.metadata or {}).items())!r}".encode())
+    for i in sorted(ids):
+        h.update(i.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _holder(lock: Path) -> str:
+    """Who holds a write lock, as its holder wrote it in the lock file."""
+    try:
+        return lock.read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 def content_fingerprint(paths: Iterable[Path]) -> str:

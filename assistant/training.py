@@ -148,11 +148,11 @@ def train_reranker(pairs: list[Pair], base: str, out: Path, seed: int, trainable
 
 def _bar(items, desc: str, enabled: bool):
     """A tqdm bar over an iterable, or with a total when given a number."""
-    from tqdm import tqdm
+    from assistant.progress import progress_bar
 
     if isinstance(items, int):
-        return tqdm(total=items, desc=desc, disable=not enabled, unit="batch", dynamic_ncols=True)
-    return tqdm(items, desc=desc, disable=not enabled, unit="question", dynamic_ncols=True)
+        return progress_bar(total=items, desc=desc, enabled=enabled, unit="batch")
+    return progress_bar(items, desc=desc, enabled=enabled, unit="question")
 
 
 # ---------------------------------------------------------------------------------------------- the pipeline's view

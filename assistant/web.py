@@ -246,8 +246,28 @@ class Reader:
 
     def refresh(self) -> None:
         """Re-read the list of indexed documents (after indexing more)."""
-        self.docs = self.assistant.store.documents()
+        store = self.assistant.store
+        self.docs = store.documents()
         self.doc_ids = {info["path"]: d for d, info in self.docs.items()}
+        self._articles = {d: a for d, a in self._articles.items() if d in self.docs}
+        self._version = store.version
+
+    def sync(self) -> None:
+        """Pick up documents indexed, changed or pruned by another process since the last look (one cheap
+        check of the store's stamp; the caches reload only when it changed)."""
+        with self._lock:
+            self.assistant.sync()
+            self._follow()
+
+    @property
+    def version(self) -> str:
+        """The store's version stamp of the documents this reader lists."""
+        return self._version
+
+    def _follow(self) -> None:
+        # The assistant may have reloaded while answering: the document list follows it.
+        if self.assistant.store.version != self._version:
+            self.refresh()
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, doc_id) of every indexed document, by title."""
@@ -285,8 +305,12 @@ class Reader:
         self.assistant.warm_words()  # outside the lock: a question need not wait for it
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
+        """The assistant's answer, from the documents the store serves now."""
         with self._lock:
-            return self.assistant.ask(question, top_k=top_k, doc_id=doc_id or None)
+            try:
+                return self.assistant.ask(question, top_k=top_k, doc_id=doc_id or None)
+            finally:
+                self._follow()
 
     def hint(self, doc_id: str | None) -> str:
         ids = [doc_id] if doc_id else list(self.docs)
@@ -344,6 +368,8 @@ class Reader:
         from assistant.check import Checker
 
         with self._lock:
+            self.assistant.sync()
+            self._follow()
             if getattr(self, "_checker", None) is None:
                 self._checker = Checker(self.assistant.store, self.assistant.retriever)
             return self._checker.check(claim, speaker, doc_id)

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.indexing import Progress
+from assistant.progress import progress_bar
 from assistant.settings import offline_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +220,8 @@ def run_system(system: str, ds: Dataset, store, ids: dict, quiet: bool):
         assistant = RuleAssistant(store)
     assistant.ask(ds.gold[0].question)  # loads the models, the units and BM25 outside the timed answers
     t0 = time.perf_counter()
-    answers, tick = [], Progress(len(ds.gold), f"{system}/{ds.name}", enabled=not quiet)
+    answers = []
+    tick = progress_bar(total=len(ds.gold), desc=f"{system}/{ds.name}", enabled=not quiet, unit="question")
     for row in ds.gold:
         path = ds.article_of(row)
         if system == "ours":
@@ -230,7 +231,8 @@ def run_system(system: str, ds: Dataset, store, ids: dict, quiet: bool):
             answers.append(assistant.ask(row.question, doc_id=ids.get(path)).to_json())
         except QuestionError:
             answers.append({"question": row.question, "abstained": True, "quotes": []})
-        tick.step(1)
+        tick.update(1)
+    tick.close()
     if system == "ours":
         assistant.model.calibrator, assistant.model.threshold, assistant.model.slot_rule = committed
     return answers, time.perf_counter() - t0, assistant
@@ -263,7 +265,8 @@ def run_naive(ds: Dataset, embedder, client, quiet: bool):
     t0 = time.perf_counter()
     questions = [r.question for r in ds.gold]
     qvecs = embedder.encode(questions, batch_size=64)
-    answers, tick = [], Progress(len(questions), f"naive/{ds.name}", enabled=not quiet)
+    answers = []
+    tick = progress_bar(total=len(questions), desc=f"naive/{ds.name}", enabled=not quiet, unit="question")
     for row, q, v in zip(ds.gold, questions, qvecs):
         path = ds.article_of(row)
         res = col.query(query_embeddings=[v], n_results=min(TOP_K, len(chunks)),
@@ -273,7 +276,8 @@ def run_naive(ds: Dataset, embedder, client, quiet: bool):
                              round(1.0 - float(d), 4))
                        for text, m, d in zip(res["documents"][0], res["metadatas"][0], res["distances"][0]))
         answers.append(Answer(q, False, quotes).to_json())
-        tick.step(1)
+        tick.update(1)
+    tick.close()
     return answers, build_s, time.perf_counter() - t0
 
 
@@ -298,7 +302,8 @@ def run_sentences(ds: Dataset, embedder, quiet: bool):
     questions = [r.question for r in ds.gold]
     qvecs = np.asarray(embedder.encode(questions, batch_size=64), dtype=np.float32)
     sims = qvecs @ matrix.T  # both sides are unit length, so this is the cosine
-    answers, tick = [], Progress(len(questions), f"sentence/{ds.name}", enabled=not quiet)
+    answers = []
+    tick = progress_bar(total=len(questions), desc=f"sentence/{ds.name}", enabled=not quiet, unit="question")
     doc_of = np.array([s[1] for s in sents])
     for gold_row, q, row in zip(ds.gold, questions, sims):
         path = ds.article_of(gold_row)
@@ -308,7 +313,8 @@ def run_sentences(ds: Dataset, embedder, quiet: bool):
         quotes = tuple(Quote(sents[i][0], sents[i][4], "author", sents[i][1], sents[i][2], sents[i][3],
                              round(float(row[i]), 4)) for i in top)
         answers.append(Answer(q, False, quotes).to_json())
-        tick.step(1)
+        tick.update(1)
+    tick.close()
     return answers, build_s, time.perf_counter() - t0
 
 

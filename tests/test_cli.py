@@ -292,3 +292,42 @@ def test_help_exits_cleanly(capsys):
     out, _ = capsys.readouterr()
     for command in ("index", "ask", "quotes", "eval"):
         assert command in out
+
+
+# --------------------------------------------------------------------------- no seeds folder, an empty store
+
+def test_a_store_with_articles_answers_without_a_seeds_folder(capsys, monkeypatch, tmp_path, store_dir):
+    monkeypatch.setenv("ASSISTANT_SEEDS", str(tmp_path / "missing"))
+    code, out, err = run(capsys, ["ask", QUESTION, "--json", "--store", store_dir])
+    assert code == 0, err
+    assert json.loads(out)["quotes"]
+
+
+def test_ask_on_an_empty_store_says_how_to_index(capsys, cli_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_SEEDS", str(tmp_path / "missing"))
+    empty = tmp_path / "empty"
+    code, out, err = run(capsys, ["ask", QUESTION, "--store", str(empty)])
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"error: no article is indexed in the store {empty}")
+    assert f"'on-the-record index PATH... --store {empty}'" in lines[0]
+    assert "missing" not in lines[0]
+
+
+def test_version(capsys):
+    from assistant import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"python -m assistant {__version__}"
+
+
+def test_serve_help_lists_the_app_options(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--store", "--chroma-host", "--auth"):
+        assert option in out
