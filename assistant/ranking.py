@@ -175,6 +175,11 @@ class AnswerModel:
         self.encoder = CrossEncoder(base, self.folder / WEIGHTS_FILE)
 
     @property
+    def uses_word_vectors(self) -> bool:
+        """Whether the calibrator reads the word-embedding features (only then are words embedded)."""
+        return bool(set(_SOFT) & set(self.calibrator.features))
+
+    @property
     def uses_encoder(self) -> bool:
         """Whether the calibrator reads the cross-encoder (only then is it loaded)."""
         return bool({"ce", "ce_lead"} & set(self.calibrator.features))
@@ -325,9 +330,10 @@ class Ranker:
         rows[:, col("coverage")] = self.coverage(reading, units)
         top_lex = max((p.lexical for p in pool), default=0.0)
         rows[:, col("lexical")] = [p.lexical / top_lex if top_lex > 0 else 0.0 for p in pool]
-        soft = self.soft(reading, units, contexts)
-        for j, name in enumerate(("soft_coverage", "support", "weakest")):
-            rows[:, col(name)] = soft[:, j]
+        if self.all_features or self.model.uses_word_vectors:  # word embeddings only when the model reads them
+            soft = self.soft(reading, units, contexts)
+            for j, name in enumerate(_SOFT):
+                rows[:, col(name)] = soft[:, j]
         kind = reading.answer_type
         for i, ctx in enumerate(contexts):
             rows[i, col("type_missing")] = float(kind in _TYPED and not any(has_type(c.text, kind) for c in ctx))
@@ -410,6 +416,8 @@ class Ranker:
     def warm_words(self, max_words: int = 20000, batch: int = 512) -> None:
         """Embed the articles' words ahead of the questions that would (the cache only grows, and a word
         embedded twice is the same vector, so this is safe beside questions)."""
+        if not self.model.uses_word_vectors:
+            return
         words = sorted({w for u in self.retriever.units for w in _words(u.text)})
         if len(words) <= max_words:
             for i in range(0, len(words), batch):
@@ -426,6 +434,9 @@ class Ranker:
         for c in context:
             have.update(tokenize(c.text + " " + c.speaker))
         return sum(1 for f in focus if f not in have) / len(focus)
+
+
+_SOFT = ("soft_coverage", "support", "weakest")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
