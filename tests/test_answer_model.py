@@ -221,7 +221,7 @@ def test_ask_json_carries_confidence_and_reason(cli_env, tmp_path, capsys, monke
     store = tmp_path / "chroma"
     assert main(["ask", "What did Moolenaar say American companies must do?", "--json", "--store", str(store)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["quotes"] and all(0.0 <= q["confidence"] <= 1.0 for q in out["quotes"])
+    assert out["quotes"] and all(0.0 <= q["confidence"] <= 1.0 for q in out["quotes"]), out
     assert main(["ask", "What is a good recipe for dumplings?", "--json", "--store", str(store)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["abstained"] and out["reason"] and out["quotes"] == []
@@ -280,6 +280,52 @@ def test_slot_filled(question: str, text: str, speaker: str, stype: str, filled:
 
     unit = _unit(text, speaker or "Tessa Morrow (author)", stype)
     assert slot_filled(question, unit) is filled
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("Where does Petrov teach?", "place"),
+    ("In which town did the pipes burst?", "place"),
+    ("Which agency opened the inquiry?", "name"),
+    ("Who opened the investigation?", "name"),
+    ("When did the city stop paying?", "time"),
+    ("How many protesters were arrested?", "amount"),
+    ("How many nights did the protests last?", "amount or time"),
+    ("How old is the mayor?", "amount or time"),
+    ("Why did the city stop paying?", None),
+])
+def test_answer_entities(question: str, wanted: str | None):
+    from assistant.questions import (AMOUNT_ENTITIES, NAMED_ENTITIES, PLACE_ENTITIES, TIME_ENTITIES,
+                                     answer_entities)
+
+    expected = {"place": PLACE_ENTITIES, "name": NAMED_ENTITIES, "time": TIME_ENTITIES, "amount": AMOUNT_ENTITIES,
+                "amount or time": AMOUNT_ENTITIES | TIME_ENTITIES, None: None}[wanted]
+    assert answer_entities(question) == expected
+
+
+@pytest.mark.parametrize("question, text, speaker, stype, filled", [
+    # A place the question does not name answers "in which town"; a person does not.
+    ("In which town in New Jersey did the blast happen?", "The blast happened in Elizabeth, New Jersey, on Sunday.",
+     "", "author", True),
+    ("In which town in New Jersey did the blast happen?", "Mayor Bill Lyons said a blast happened in New Jersey.",
+     "", "author", False),
+    # "two nights" counts nights, not protesters.
+    ("How many protesters were arrested?", "Police arrested 44 protesters over the weekend.", "", "author", True),
+    ("How many protesters were arrested?", "Protesters marched for two nights before the arrests.", "", "author",
+     False),
+    ("How many nights did the protests last?", "Protesters marched for two nights.", "", "author", True),
+    ("When did the city stop paying?", "Grant said the city had stopped all payments to the contractor in May.",
+     "", "author", True),
+    ("When did the city stop paying?", "The city stopped all payments to the contractor.", "", "author", False),
+    ("How much will the plant cost?", "The plant will cost $310 million.", "", "author", True),
+    # A quote's speaker is a name the passage gives.
+    ("Who warned about the wells?", "the wells could run dry within a decade", "Nadia Petrov", "named source", True),
+    ("Why did the city stop paying?", "No reason was given.", "", "author", True),
+])
+def test_slot_filled_by_entities(nlp, question: str, text: str, speaker: str, stype: str, filled: bool):
+    from assistant.ranking import slot_filled_by_entities
+
+    unit = _unit(text, speaker or "Tessa Morrow (author)", stype)
+    assert slot_filled_by_entities(question, unit, lambda t: [(e.text, e.label_) for e in nlp(t).ents]) is filled
 
 
 def test_slot_rule_abstains_with_its_reason(council: Assistant):

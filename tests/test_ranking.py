@@ -262,9 +262,8 @@ SPEAKER_CASES = [
     pytest.param("What did Maria Chen say about the detour?", "Chen", ["detour"], id="chen-detour"),
     pytest.param("What did Park say about her students?", "Park", ["students"], id="park-students"),
     pytest.param("What did Novak say about his workers?", "Novak", ["workers"], id="novak-workers"),
-    pytest.param("What did Novak say about the fire?", "Novak", ["smoke", "workers"], id="novak-fire",
-                 marks=xfail("abstains: Novak's quote ranks first, but it never says 'fire' ('went up in "
-                             "smoke'), and no word near it is close enough to 'fire' for the gate")),
+    # His quote never says "fire" ("went up in smoke"): the word-embedding features carry it.
+    pytest.param("What did Novak say about the fire?", "Novak", ["smoke", "workers"], id="novak-fire"),
     pytest.param("What did Park say about her students and the library?", "Park", ["students", "library"],
                  id="park-students-library"),
     pytest.param("What did Okafor say about the library budget?", "Okafor", ["money", "staff"],
