@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from assistant.errors import StoreError
+from assistant.locking import write_lock
+from assistant.registry import REGISTRY_SUFFIX, SCHEMA_VERSION, SERVER_HINT, Registry, failed
 from assistant.settings import Settings, offline_environment
 from assistant.units import Unit
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
-REGISTRY_SUFFIX = "__documents"
 
 
 class Embedder:
@@ -122,32 +120,17 @@ def open_client(settings: Settings):
                          "run 'python -m assistant index --rebuild' to rebuild it") from exc
 
 
-SERVER_HINT = "start it with 'chroma run --path DIR --host HOST --port PORT', or check --chroma-host"
-
-
-def _failed(settings: Settings, what: str, exc: Exception) -> StoreError:
-    """A Chroma call that failed, as a message that says where and what to do."""
-    if settings.chroma_host:
-        return StoreError(f"the Chroma server at {settings.chroma_host} did not answer {what} ({exc}); "
-                          f"{SERVER_HINT}; answers resume when it is back")
-    return StoreError(f"the Chroma store at {settings.store_dir} failed {what} ({exc}); "
-                      "run 'python -m assistant index --rebuild' if it keeps failing")
-
-
 class Store:
-    """Units in a Chroma collection, plus a manifest of which documents it holds."""
+    """Units in a Chroma collection, with the registry of the documents it serves (registry.py)."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None):
         self.settings = settings
         self.embedder = embedder or Embedder(settings.model)
         self._client = client
         self._collection = None
-        self._registry = None
-        self._docs: dict[str, dict] | None = None
-        self._manifest: dict | None = None
+        self.registry = Registry(settings, lambda: self.client, self._model_key())
         self._count: int | None = None
         self._units: list[Unit] | None = None
-        self._seen = ""  # the stamp of the documents as last read
 
     # ------------------------------------------------------------------ plumbing
 
@@ -174,116 +157,58 @@ class Store:
     def _model_key(self) -> str:
         return Path(self.embedder.model_name).name or self.embedder.model_name
 
+    # ------------------------------------------------------------------ the documents (see Registry)
+
     @property
     def documents_dir(self) -> Path:
         """Where the canonical text of converted documents (HTML) lives: the text their offsets refer to."""
-        return self.settings.store_dir / "documents"
-
-    def _registry_name(self) -> str:
-        return self.settings.collection + REGISTRY_SUFFIX
-
-    @property
-    def registry(self):
-        """The documents collection: one record per document, holding its canonical text and metadata.
-
-        It is the index's manifest (schema, model, fingerprints) and lives in Chroma itself, so a Chroma
-        server carries it to every client. A document is served only once its record is written, after
-        all its units: a process killed mid-document leaves nothing half-visible.
-        """
-        if self._registry is None:
-            try:
-                self._registry = self.client.get_or_create_collection(
-                    self._registry_name(),
-                    metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "model": self._model_key()},
-                    embedding_function=None,
-                )
-            except Exception as exc:  # noqa: BLE001
-                raise StoreError(f"cannot open the document registry: {exc}; try --rebuild") from exc
-        return self._registry
+        return self.registry.documents_dir
 
     def manifest(self) -> dict:
         """Which documents the store holds, and with which model and schema it was built (cached until refresh)."""
-        if self._manifest is None:
-            self._manifest = self._read_manifest()
-        return self._manifest
-
-    def _read_manifest(self) -> dict:
-        col = self._open_registry()
-        if col is None:
-            self._seen = _stamp(None, ())
-            return {}
-        meta = col.metadata or {}
-        docs = self._records(col)
-        self._seen = _stamp(col, docs)
-        return {"schema": meta.get("schema"), "model": meta.get("model"), "documents": docs}
-
-    def _open_registry(self):
-        """The documents collection as it is now, or None when there is none yet (an empty store)."""
-        try:
-            return self.client.get_collection(self._registry_name())
-        except StoreError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
-            if self.settings.chroma_host and "does not exist" not in str(exc).lower():
-                raise _failed(self.settings, "opening the document registry", exc) from exc
-            return None
+        return self.registry.manifest()
 
     def stamp(self) -> str:
-        """A cheap version stamp of the served documents, read from the store now: the registry's identity
-        and the ids it holds. An id is a hash of the document's text, so indexing a new or changed document,
-        pruning one or rebuilding the store changes the stamp; reading ids without records is one small call."""
-        col = self._open_registry()
-        if col is None:
-            return _stamp(None, ())
-        try:
-            ids = col.get(include=[])["ids"]
-        except Exception as exc:  # noqa: BLE001
-            raise _failed(self.settings, "reading the document registry", exc) from exc
-        return _stamp(col, ids)
+        """A cheap version stamp of the served documents, read from the store now (see Registry.stamp)."""
+        return self.registry.stamp()
 
     @property
     def version(self) -> str:
         """The stamp of the documents as this Store last read them (see `stamp`)."""
-        self.manifest()
-        return self._seen
+        return self.registry.version
 
     def changed(self) -> bool:
         """True when another writer has indexed, changed or pruned documents since this Store read them."""
-        if self._manifest is None:
-            return False  # nothing is cached: the next read is fresh anyway
-        return self.stamp() != self._seen
-
-    def _records(self, col) -> dict[str, dict]:
-        if self._docs is None:
-            try:
-                got = col.get(include=["metadatas"])
-            except Exception as exc:  # noqa: BLE001
-                raise _failed(self.settings, "reading the document registry", exc) from exc
-            self._docs = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
-        return self._docs
+        return self.registry.changed()
 
     def compatible(self) -> bool:
         """True when the store was built by this schema and embedding model."""
-        m = self.manifest()
-        return m.get("schema") == SCHEMA_VERSION and m.get("model") == self._model_key()
+        return self.registry.compatible()
 
     def documents(self) -> dict[str, dict]:
         """doc_id -> record (path, source, title, author, date, units, indexed_at) of every served document."""
-        m = self.manifest()
-        if m.get("schema") != SCHEMA_VERSION or m.get("model") != self._model_key():
-            return {}
-        return dict(m.get("documents", {}))
+        return self.registry.documents()
+
+    def document_text(self, doc_id: str) -> str:
+        """The canonical text of a document, as its offsets refer to it."""
+        return self.registry.text(doc_id)
+
+    def local_path(self, doc_id: str) -> Path:
+        """A local file holding the document's canonical text (written from the store when missing)."""
+        return self.registry.local_path(doc_id)
+
+    def find_document(self, ref: str | Path) -> str:
+        """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""
+        return self.registry.find(ref)
 
     def refresh(self, handles: bool = False) -> None:
         """Forget cached reads, after another process may have written; handles=True also reopens the
         collections (another process may have rebuilt them)."""
-        self._docs = None
-        self._manifest = None
+        self.registry.refresh(handles)
         self._count = None
         self._units = None
         if handles:
             self._collection = None
-            self._registry = None
 
     def reopen(self) -> None:
         """Forget cached reads and reopen the collections, after another process wrote. An embedded store
@@ -293,52 +218,6 @@ class Store:
         if not self.settings.chroma_host:
             _forget_embedded(self.settings.store_dir)
             self._client = None
-
-    def document_text(self, doc_id: str) -> str:
-        """The canonical text of a document, as its offsets refer to it."""
-        try:
-            got = self.registry.get(ids=[doc_id], include=["documents"])
-        except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"cannot read document {doc_id}: {exc}") from exc
-        if not got["ids"]:
-            raise StoreError(f"{doc_id}: no such document in the index")
-        return got["documents"][0]
-
-    def local_path(self, doc_id: str) -> Path:
-        """A local file holding the document's canonical text (written from the store when missing)."""
-        info = self.documents().get(doc_id)
-        if info is None:
-            raise StoreError(f"{doc_id}: no such document in the index")
-        path = Path(info["path"])
-        if not path.exists():
-            path = self.documents_dir / f"{doc_id}.txt"
-            if not path.exists():
-                from assistant.articles import write_text
-
-                write_text(path, self.document_text(doc_id))
-        return path
-
-    def find_document(self, ref: str | Path) -> str:
-        """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""
-        docs = self.documents()
-        ref = str(ref)
-        if ref in docs:
-            return ref
-        target = Path(ref).expanduser()
-
-        def names(info: dict) -> list[Path]:  # the text the offsets refer to, and the file it came from
-            return [Path(info["path"])] + ([Path(info["source"])] if info.get("source") else [])
-
-        by_path = [d for d, info in docs.items() if target.resolve() in names(info)]
-        if by_path:
-            return by_path[0]
-        by_name = list(dict.fromkeys(d for d, info in docs.items() for n in names(info) if n.name == target.name))
-        if len(by_name) == 1:
-            return by_name[0]
-        listed = ", ".join(sorted(Path(info.get("source") or info["path"]).name for info in docs.values())[:5])
-        names_ = listed or "none"
-        why = "several indexed articles have that file name" if by_name else "no indexed article matches it"
-        raise StoreError(f"{ref}: {why} (indexed: {names_}{', …' if len(docs) > 5 else ''})")
 
     # ------------------------------------------------------------------ writing
 
@@ -351,14 +230,12 @@ class Store:
             except StoreError as exc:
                 log.warning("%s; deleting its Chroma files to rebuild", exc)
                 self._wipe_embedded()
-        for name in (self.settings.collection, self._registry_name()):
+        for name in (self.settings.collection, self.registry.name):
             try:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - a missing collection is already reset
                 pass
-        self._collection = None
-        self._registry = None
-        self.refresh()
+        self.refresh(handles=True)
         legacy = self.settings.store_dir / "manifest.json"
         if not self.settings.chroma_host and legacy.exists():
             legacy.unlink()
@@ -382,7 +259,7 @@ class Store:
                 p.unlink()
         self._client = None
         self._collection = None
-        self._registry = None
+        self.registry.refresh(handles=True)
 
     def replace_documents(self, items: list[tuple[dict, list[Unit], str, Sequence]], progress=None) -> None:
         """Store documents: all their units, then their records (the commit point), then drop what they replace.
@@ -411,8 +288,7 @@ class Store:
         now = time.time()
         records = [{k: v for k, v in {**doc, "units": len(units), "indexed_at": now}.items() if v is not None}
                    for doc, units, _text, _vecs in items]
-        self.registry.upsert(ids=ids, documents=[text for _d, _u, text, _v in items],
-                             embeddings=[[1.0]] * len(items), metadatas=records)
+        self.registry.write(records, [text for _d, _u, text, _v in items])
         self.refresh()
         new = {(doc.get("source") or doc.get("path")): doc["doc_id"] for doc, *_rest in items}
         stale = [d for d, info in self.documents().items()
@@ -422,7 +298,7 @@ class Store:
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document: its record first (it is no longer served), then its units."""
-        self.registry.delete(ids=[doc_id])
+        self.registry.delete(doc_id)
         self.collection.delete(where={"doc_id": doc_id})
         self.refresh()
 
@@ -436,31 +312,9 @@ class Store:
                 gone.append(source)
         return gone
 
-    @contextlib.contextmanager
     def writing(self):
         """Hold the store's write lock: one writer at a time on an embedded store (a server needs none)."""
-        if self.settings.chroma_host:
-            yield
-            return
-        from filelock import FileLock, Timeout
-
-        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
-        path = self.settings.store_dir / "write.lock"
-        lock = FileLock(path, timeout=0)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise StoreError(f"{self.settings.store_dir} is being indexed by {_holder(path)}; wait for it to "
-                             "finish (an embedded store takes one writer at a time; a Chroma server takes many)") \
-                from None
-        try:
-            try:  # who holds it, for the message another writer gets; Windows may refuse a second handle
-                path.write_text(f"process {os.getpid()}", encoding="utf-8")
-            except OSError:
-                pass
-            yield
-        finally:
-            lock.release()
+        return write_lock(self.settings)
 
     # ------------------------------------------------------------------ reading
 
@@ -474,7 +328,7 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise _failed(self.settings, "counting the units", exc) from exc
+            raise failed(self.settings, "counting the units", exc) from exc
 
     def sweep(self) -> int:
         """Delete units that belong to no served document (left by a run that was killed); returns how many."""
@@ -485,7 +339,7 @@ class Store:
             if ids:
                 self.collection.delete(ids=ids)
         except Exception as exc:  # noqa: BLE001
-            raise _failed(self.settings, "removing leftover units", exc) from exc
+            raise failed(self.settings, "removing leftover units", exc) from exc
         self._units = None
         self._count = None
         return len(ids)
@@ -498,7 +352,7 @@ class Store:
             except StoreError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                raise _failed(self.settings, "reading the units", exc) from exc
+                raise failed(self.settings, "reading the units", exc) from exc
             served = self.documents()
             units = [u for u in _to_units(got["ids"], got["documents"], got["metadatas"]) if u.doc_id in served]
             embs = got.get("embeddings")
@@ -522,7 +376,7 @@ class Store:
         try:
             got = self.collection.get(where={"kind": "metadata"}, include=["documents", "metadatas"])
         except Exception as exc:  # noqa: BLE001
-            raise _failed(self.settings, "reading the header lines", exc) from exc
+            raise failed(self.settings, "reading the header lines", exc) from exc
         units = _to_units(got["ids"], got["documents"], got["metadatas"])
         served = self.documents()
         units = [u for u in units if u.cue == kind and (doc_id is None or u.doc_id == doc_id) and u.doc_id in served]
@@ -537,7 +391,7 @@ class Store:
             res = self.collection.query(query_embeddings=[embedding], n_results=min(k, n), where=where,
                                         include=["documents", "metadatas", "distances"])
         except Exception as exc:  # noqa: BLE001
-            raise _failed(self.settings, "a query", exc) from exc
+            raise failed(self.settings, "a query", exc) from exc
         units = _to_units(res["ids"][0], res["documents"][0], res["metadatas"][0])
         served = self.documents()  # units of a document whose record is not (yet) written are not served
         return [StoredHit(u, 1.0 - float(d)) for u, d in zip(units, res["distances"][0]) if u.doc_id in served]
@@ -552,24 +406,6 @@ def _forget_embedded(folder: Path) -> None:
         return
     for cache in ("_identifier_to_system", "_identifier_to_refcount"):
         getattr(SharedSystemClient, cache, {}).pop(str(folder), None)
-
-
-def _stamp(registry, ids: Iterable[str]) -> str:
-    """The version stamp of a registry collection holding these document ids ("" for no registry)."""
-    if registry is None:
-        return ""
-    h = hashlib.sha256(f"{registry.id}|{sorted((registry.metadata or {}).items())!r}".encode())
-    for i in sorted(ids):
-        h.update(i.encode("utf-8") + b"\0")
-    return h.hexdigest()[:16]
-
-
-def _holder(lock: Path) -> str:
-    """Who holds a write lock, as its holder wrote it in the lock file."""
-    try:
-        return lock.read_text(encoding="utf-8").strip() or "another process"
-    except OSError:
-        return "another process"
 
 
 def content_fingerprint(paths: Iterable[Path]) -> str:

@@ -650,7 +650,7 @@ def test_a_crash_before_the_record_keeps_the_old_version_served(fresh, nlp):
     (news / "library.txt").write_text(LIBRARY_TXT.replace(OLD_SENTENCE, NEW_SENTENCE), encoding="utf-8")
 
     crashing = reopen(store)
-    crashing._registry = _FailingRegistry(crashing.registry)
+    crashing.registry._collection = _FailingRegistry(crashing.registry.collection)
     with pytest.raises(StoreError, match="library.txt"):
         index_paths([news], crashing, progress=False, nlp=nlp)
 

@@ -1,0 +1,213 @@
+"""The document registry: which documents a store serves, their records and canonical text, and a version stamp.
+
+It is a Chroma collection of its own (one record per document), so a Chroma server carries it to every client.
+A document is served only once its record is written, after all its units: a process killed mid-document
+leaves nothing half-visible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Callable, Iterable
+
+from assistant.errors import StoreError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
+REGISTRY_SUFFIX = "__documents"
+SERVER_HINT = "start it with 'chroma run --path DIR --host HOST --port PORT', or check --chroma-host"
+
+
+def failed(settings: Settings, what: str, exc: Exception) -> StoreError:
+    """A Chroma call that failed, as a message that says where and what to do."""
+    if settings.chroma_host:
+        return StoreError(f"the Chroma server at {settings.chroma_host} did not answer {what} ({exc}); "
+                          f"{SERVER_HINT}; answers resume when it is back")
+    return StoreError(f"the Chroma store at {settings.store_dir} failed {what} ({exc}); "
+                      "run 'python -m assistant index --rebuild' if it keeps failing")
+
+
+class Registry:
+    """The documents collection of a store, with what it caches of it until `refresh`."""
+
+    def __init__(self, settings: Settings, client: Callable[[], object], model_key: str):
+        self.settings = settings
+        self._client = client  # the store's client, opened when first needed
+        self.model_key = model_key
+        self._collection = None
+        self._docs: dict[str, dict] | None = None
+        self._manifest: dict | None = None
+        self._seen = ""  # the stamp of the documents as last read
+
+    @property
+    def name(self) -> str:
+        return self.settings.collection + REGISTRY_SUFFIX
+
+    @property
+    def documents_dir(self) -> Path:
+        """Where the canonical text of converted documents (HTML) lives: the text their offsets refer to."""
+        return self.settings.store_dir / "documents"
+
+    @property
+    def collection(self):
+        """The documents collection, created when missing."""
+        if self._collection is None:
+            try:
+                self._collection = self._client().get_or_create_collection(
+                    self.name, metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "model": self.model_key},
+                    embedding_function=None)
+            except Exception as exc:  # noqa: BLE001
+                raise StoreError(f"cannot open the document registry: {exc}; try --rebuild") from exc
+        return self._collection
+
+    # ------------------------------------------------------------------ reading
+
+    def manifest(self) -> dict:
+        """Which documents the store holds, and with which model and schema it was built (cached until refresh)."""
+        if self._manifest is None:
+            col = self._existing()
+            if col is None:
+                self._seen = stamp_of(None, ())
+                self._manifest = {}
+            else:
+                meta = col.metadata or {}
+                docs = self._records(col)
+                self._seen = stamp_of(col, docs)
+                self._manifest = {"schema": meta.get("schema"), "model": meta.get("model"), "documents": docs}
+        return self._manifest
+
+    def _existing(self):
+        """The documents collection as it is now, or None when there is none yet (an empty store)."""
+        try:
+            return self._client().get_collection(self.name)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store
+            if self.settings.chroma_host and "does not exist" not in str(exc).lower():
+                raise failed(self.settings, "opening the document registry", exc) from exc
+            return None
+
+    def _records(self, col) -> dict[str, dict]:
+        if self._docs is None:
+            try:
+                got = col.get(include=["metadatas"])
+            except Exception as exc:  # noqa: BLE001
+                raise failed(self.settings, "reading the document registry", exc) from exc
+            self._docs = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
+        return self._docs
+
+    def stamp(self) -> str:
+        """A cheap version stamp of the served documents, read from the store now: the registry's identity
+        and the ids it holds. An id is a hash of the document's text, so indexing a new or changed document,
+        pruning one or rebuilding the store changes the stamp; reading ids without records is one small call."""
+        col = self._existing()
+        if col is None:
+            return stamp_of(None, ())
+        try:
+            ids = col.get(include=[])["ids"]
+        except Exception as exc:  # noqa: BLE001
+            raise failed(self.settings, "reading the document registry", exc) from exc
+        return stamp_of(col, ids)
+
+    @property
+    def version(self) -> str:
+        """The stamp of the documents as last read (see `stamp`)."""
+        self.manifest()
+        return self._seen
+
+    def changed(self) -> bool:
+        """True when another writer has indexed, changed or pruned documents since they were read."""
+        if self._manifest is None:
+            return False  # nothing is cached: the next read is fresh anyway
+        return self.stamp() != self._seen
+
+    def compatible(self) -> bool:
+        """True when the store was built by this schema and embedding model."""
+        m = self.manifest()
+        return m.get("schema") == SCHEMA_VERSION and m.get("model") == self.model_key
+
+    def documents(self) -> dict[str, dict]:
+        """doc_id -> record (path, source, title, author, date, units, indexed_at) of every served document."""
+        if not self.compatible():
+            return {}
+        return dict(self.manifest().get("documents", {}))
+
+    def refresh(self, handles: bool = False) -> None:
+        """Forget cached reads; handles=True also forgets the collection handle (it may have been rebuilt)."""
+        self._docs = None
+        self._manifest = None
+        if handles:
+            self._collection = None
+
+    def text(self, doc_id: str) -> str:
+        """The canonical text of a document, as its offsets refer to it."""
+        try:
+            got = self.collection.get(ids=[doc_id], include=["documents"])
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"cannot read document {doc_id}: {exc}") from exc
+        if not got["ids"]:
+            raise StoreError(f"{doc_id}: no such document in the index")
+        return got["documents"][0]
+
+    def local_path(self, doc_id: str) -> Path:
+        """A local file holding the document's canonical text (written from the store when missing)."""
+        info = self.documents().get(doc_id)
+        if info is None:
+            raise StoreError(f"{doc_id}: no such document in the index")
+        path = Path(info["path"])
+        if not path.exists():
+            path = self.documents_dir / f"{doc_id}.txt"
+            if not path.exists():
+                from assistant.articles import write_text
+
+                write_text(path, self.text(doc_id))
+        return path
+
+    def find(self, ref: str | Path) -> str:
+        """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""
+        docs = self.documents()
+        ref = str(ref)
+        if ref in docs:
+            return ref
+        target = Path(ref).expanduser()
+
+        def names(info: dict) -> list[Path]:  # the text the offsets refer to, and the file it came from
+            return [Path(info["path"])] + ([Path(info["source"])] if info.get("source") else [])
+
+        by_path = [d for d, info in docs.items() if target.resolve() in names(info)]
+        if by_path:
+            return by_path[0]
+        by_name = list(dict.fromkeys(d for d, info in docs.items() for n in names(info) if n.name == target.name))
+        if len(by_name) == 1:
+            return by_name[0]
+        listed = ", ".join(sorted(Path(info.get("source") or info["path"]).name for info in docs.values())[:5])
+        names_ = listed or "none"
+        why = "several indexed articles have that file name" if by_name else "no indexed article matches it"
+        raise StoreError(f"{ref}: {why} (indexed: {names_}{', …' if len(docs) > 5 else ''})")
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, records: list[dict], texts: list[str]) -> None:
+        """Write documents' records with their canonical text: the commit point that serves them."""
+        self.collection.upsert(ids=[r["doc_id"] for r in records], documents=texts,
+                               embeddings=[[1.0]] * len(records), metadatas=records)
+        self.refresh()
+
+    def delete(self, doc_id: str) -> None:
+        """Stop serving a document (its units are the store's to remove)."""
+        self.collection.delete(ids=[doc_id])
+        self.refresh()
+
+
+def stamp_of(registry, ids: Iterable[str]) -> str:
+    """The version stamp of a registry collection holding these document ids ("" for no registry)."""
+    if registry is None:
+        return ""
+    h = hashlib.sha256(f"{registry.id}|{sorted((registry.metadata or {}).items())!r}".encode())
+    for i in sorted(ids):
+        h.update(i.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
