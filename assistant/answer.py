@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 
-from assistant.questions import Reading, answer_slot, clean_question, read_question
+from assistant.questions import Mode, Reading, answer_slot, clean_question, read_question
 from assistant.ranking import AnswerModel, Candidate, Ranker, Ranking
 from assistant.retrieval import HybridRetriever, content_terms
 from assistant.settings import Settings
@@ -139,7 +139,7 @@ class Assistant:
     def exempt(reading: Reading, ranking: Ranking) -> bool:
         """"What did X say?" asks for nothing but X's words: any passage of theirs answers it."""
         best = ranking.best
-        return bool(best and best.speaker and reading.mode == "speaker" and not content_terms(reading.topic))
+        return bool(best and best.speaker and reading.mode == Mode.SPEAKER and not content_terms(reading.topic))
 
     def rank(self, question: str | Reading, doc_id: str | None = None) -> Ranking:
         """The candidates for a question, best first, each with its confidence."""

@@ -8,8 +8,36 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 from assistant.errors import QuestionError
+
+class Mode(StrEnum):
+    """How a question is about what someone said."""
+
+    SPEAKER = "speaker"  # "What did X say (about Y)?", "According to X, ...?"
+    CLAIM = "claim"  # "Did X say Y?"
+    WHO_SAID = "who_said"  # "Who said Y?"
+    NONE = ""  # anything else
+
+
+class AnswerType(StrEnum):
+    """The kind of answer a question asks for, read from its wording (expected_type)."""
+
+    NUMBER = "number"
+    MONEY = "money"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+
+
+class Slot(StrEnum):
+    """What an answer must supply that the question does not (answer_slot), for the slot rule."""
+
+    NAME = "name"
+    NUMBER = "number"
+    DATE = "date"
+
 
 # Verbs of saying, in the forms a question uses them ("What did X say", "Who warned that ...").
 _SAY = (r"(?:say|says|said|tell|tells|told|claim|claims|claimed|argue|argues|argued|warn|warns|warned|write|"
@@ -57,13 +85,13 @@ AUTHOR_WORDS = {"author", "writer", "columnist", "reporter", "journalist", "arti
 class Reading:
     """What a question asks for.
 
-    mode is "speaker" (what did X say), "claim" (did X say Y), "who_said" (who said Y) or "" (anything else);
+    mode is how it is about what someone said (see Mode);
     speaker is the X of the question, and topic the part that names what was said.
     """
 
     text: str
-    answer_type: str | None  # number, money, date, person, place or None
-    mode: str = ""
+    answer_type: AnswerType | None
+    mode: Mode = Mode.NONE
     speaker: str = ""
     topic: str = ""
     metadata: str | None = None  # "date" or "byline" for questions about the article itself
@@ -101,22 +129,22 @@ def clean_question(question: str | None, max_chars: int = 2000) -> str:
     return q
 
 
-def expected_type(question: str) -> str | None:
+def expected_type(question: str) -> AnswerType | None:
     """The kind of answer a question asks for: number, money, date, person, place, or None."""
     q = question.lower().strip()
     if re.match(r"(how much (money|cash|revenue|profit|funding)|how much (did|does|do|was|is|were|will) .{0,40}"
                 r"(cost|pay|paid|earn|raise|spend|spent|generate|make|worth))", q):
-        return "money"
+        return AnswerType.MONEY
     if re.match(r"(how (many|much|long|old|far|often|large|big|tall|high)|what (percentage|percent|share|number|"
                 r"amount|proportion|fraction))\b", q):
-        return "number"
+        return AnswerType.NUMBER
     if re.match(r"(when|what (year|date|time|day|month|decade|century))\b", q) or re.search(
             r"\b(in|on|since|by|until) what (year|date|day|month|decade|century)\b", q):
-        return "date"
+        return AnswerType.DATE
     if re.match(r"(who|whom|whose)\b", q):
-        return "person"
+        return AnswerType.PERSON
     if re.match(r"where\b", q) or re.search(r"\bin (what|which) (country|city|state|region|town|place)\b", q):
-        return "place"
+        return AnswerType.PLACE
     return None
 
 
@@ -125,17 +153,17 @@ _NAME_WORDS = (r"person|official|man|woman|lawmaker|senator|candidate|democrat|r
                r"newspaper|agency|company|organization|group")
 
 
-def answer_slot(question: str) -> str | None:
+def answer_slot(question: str) -> Slot | None:
     """What the answer must supply that the question does not: a "name" (who, which official, what is the
     name of, where, in which city), a "number" (how many, how old, what share) or a "date" (when, what year)."""
     q = question.lower().strip()
     if (re.match(r"(who|whom|whose|where)\b", q) or re.search(r"\bwhat (?:is|was) the name\b", q)
             or re.search(rf"\b(?:which|in which|in what|at which|from which) (?:{_NAME_WORDS})\b", q)):
-        return "name"
+        return Slot.NAME
     if re.match(r"how (many|much|old|long|far|often)\b|what (percentage|percent|share|number|amount|proportion)\b", q):
-        return "number"
+        return Slot.NUMBER
     if re.match(r"(when|what (year|date|time|day|month))\b", q):
-        return "date"
+        return Slot.DATE
     return None
 
 
@@ -158,10 +186,10 @@ def answer_entities(question: str) -> frozenset[str] | None:
     if kind is None:
         return None
     q = question.lower().strip()
-    if kind == "name":
+    if kind == Slot.NAME:
         place = re.match(r"where\b", q) or re.search(rf"\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", q)
         return PLACE_ENTITIES if place else NAMED_ENTITIES
-    if kind == "date":
+    if kind == Slot.DATE:
         return TIME_ENTITIES
     # A number of days or years answers "how long", "how old" and "how many times", never "how many people".
     if re.match(r"how (?:old|long|often)\b", q) or _DURATION_NOUNS.search(q):
@@ -201,17 +229,17 @@ def read_question(question: str) -> Reading:
     counted = _counted(q)
     if meta:
         return Reading(q, kind, metadata=meta, counted=counted)
-    for mode, pattern in (("who_said", _WHO_SAID), ("claim", _CLAIM_Q), ("speaker", _ACCORDING),
-                          ("speaker", _SPEAKER_Q)):
+    for mode, pattern in ((Mode.WHO_SAID, _WHO_SAID), (Mode.CLAIM, _CLAIM_Q), (Mode.SPEAKER, _ACCORDING),
+                          (Mode.SPEAKER, _SPEAKER_Q)):
         m = pattern.match(q)
         if not m:
             continue
         speaker = _strip(m.groupdict().get("speaker") or "")
         topic = _strip(m.group("rest"))
-        if mode == "who_said":
+        if mode == Mode.WHO_SAID:
             # "Who said X?" asks for a person; the type check must not demand one in the quote itself.
-            return Reading(q, None, "who_said", "", topic, counted=counted)
-        if mode == "speaker" and speaker.lower() in ("it", "this", "that", "there"):
+            return Reading(q, None, Mode.WHO_SAID, "", topic, counted=counted)
+        if mode == Mode.SPEAKER and speaker.lower() in ("it", "this", "that", "there"):
             continue
         # "According to the police, how many people died?" wants what its own clause asks for.
         return Reading(q, expected_type(topic) or kind, mode, speaker, topic, counted=counted or _counted(topic),

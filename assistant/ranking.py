@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.questions import AUTHOR_WORDS, Reading, answer_entities, answer_slot
+from assistant.questions import AUTHOR_WORDS, AnswerType, Mode, Reading, Slot, answer_entities, answer_slot
 from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.units import Unit
 
@@ -54,7 +54,7 @@ _DATE = re.compile(r"\b(1[0-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April
                    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
                    r"yesterday|today|tomorrow|last (?:year|month|week)|this (?:year|month|week)|earlier this|"
                    r"century|decade|\d+(?:st|nd|rd|th) century|ago)\b", re.I)
-_TYPED = {"number": _NUMBER, "money": _MONEY, "date": _DATE}
+_TYPED = {AnswerType.NUMBER: _NUMBER, AnswerType.MONEY: _MONEY, AnswerType.DATE: _DATE}
 # A focus word of a question: a capitalised word past its first, or a number.
 _FOCUS = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z'’.-]+|\b\d[\d,.]*\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -77,10 +77,10 @@ def slot_filled(question: str, unit: Unit) -> bool:
     text = unit.text + ("" if unit.source_type == "author" else " " + unit.speaker)
     asked = set(tokenize(question))
     low = question.lower()
-    if kind == "number":
+    if kind == Slot.NUMBER:
         return (any(t not in asked for t in re.findall(r"\d[\d,.]*", text))
                 or any(m.group().lower() not in low for m in _NUMBER_WORD.finditer(text)))
-    if kind == "date":
+    if kind == Slot.DATE:
         return any(m.group().lower() not in low for m in _WHEN.finditer(text))
     return any((toks := tokenize(m.group())) and toks[0] not in asked and m.group().lower() not in STOPWORDS
                for m in _CAPITAL.finditer(text))
@@ -375,7 +375,7 @@ class Ranker:
         nearest the question first."""
         n = self.candidates
         chosen: dict[str, Pooled] = {}
-        if reading.mode == "speaker" and reading.speaker:
+        if reading.mode == Mode.SPEAKER and reading.speaker:
             own = []
             for u in self.units_of(reading.speaker, doc_id):
                 v = self.retriever.store.vector(u.id)
@@ -384,7 +384,7 @@ class Ranker:
             chosen.update((p.unit.id, p) for p in own[:n])
         lexical = {h.unit.id: h.lexical for h in hits}
         for h in hits:
-            if len(chosen) >= n + (n if reading.mode == "speaker" else 0):
+            if len(chosen) >= n + (n if reading.mode == Mode.SPEAKER else 0):
                 break
             if h.unit.id not in chosen and h.unit.kind != "metadata":
                 chosen[h.unit.id] = Pooled(h.unit, h.dense, h.lexical)
@@ -396,7 +396,7 @@ class Ranker:
             return Ranking(())
         rows = self.features(reading, pool)
         logits, probs = self.model.calibrator.scores(rows)
-        speaker = [bool(reading.mode == "speaker" and reading.speaker and self.is_speaker(reading.speaker, p.unit))
+        speaker = [bool(reading.mode == Mode.SPEAKER and reading.speaker and self.is_speaker(reading.speaker, p.unit))
                    for p in pool]
         order = sorted(range(len(pool)), key=lambda i: (not speaker[i], -float(logits[i]), pool[i].unit.start))
         cands = tuple(Candidate(pool[i].unit, float(logits[i]), float(probs[i]), speaker[i]) for i in order)
