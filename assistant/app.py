@@ -181,7 +181,9 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
         for trigger in (ask.click, question.submit):
             trigger(on_ask, [question, turns, k, doc, check_doc, src_doc, draft_doc],
                     [chat, pane, turns, question, *lists_out], api_visibility="private")
-        doc.change(on_document, [doc, turns], [pane], api_visibility="private")
+        # The reader's own choice only: a value set by the app (a link, an added article) comes with its pane,
+        # which a change event would redraw without the link's highlight.
+        doc.input(on_document, [doc, turns], [pane], api_visibility="private")
 
         def on_add(file, history: list, checked: str, audited: str, drafted: str):
             if not uploads:  # the control is hidden then; a crafted request is refused all the same
