@@ -537,7 +537,7 @@ def test_audit_json(bakery_audit):
     assert j["sources"][0]["positions"][1]["paragraph"] == 3
     assert j["summary"] == {
         "sentences": 8, "author_sentences": 3, "attributed_sentences": 5, "author_share": 0.375,
-        "attributed_share": 0.625, "anonymous_passages": 1,
+        "attributed_share": 0.625, "passages": 5, "anonymous_passages": 1, "anonymous_share": 0.2,
         "passages_by_type": {"official report": 1, "public official": 2, "law enforcement": 0, "named source": 1,
                              "anonymous source": 1, "historical quote": 0},
     }
