@@ -248,7 +248,8 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
             try:
                 from assistant.draft import draft_text
 
-                text = draft_text(text or "", name or "draft")  # the size limit of a file, for a paste too
+                # The box holds plain text (an uploaded page's is already extracted): a file's checks, as text.
+                text = draft_text(text or "", "draft")
                 report = reader.check_draft(text, name or "draft", document or None)
             except AssistantError as exc:
                 return (f'<div class="otr-error" role="alert">Cannot check the draft: '

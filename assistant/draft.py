@@ -7,6 +7,7 @@ indexed: offsets in a row are offsets in the draft's text, and the archive passa
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,12 @@ def find_quotations(text: str, name: str = "draft", nlp=None) -> list[DraftQuote
     return out
 
 
+def claimed_name(label: str) -> str:
+    """The name in a draft's speaker label, without the description the draft adds to it: "Tomas Reyes, a
+    fisherman" is checked as Tomas Reyes, whatever words the archive uses to describe him."""
+    return re.split(r"\s*[,(]", label, maxsplit=1)[0].strip() or label
+
+
 def check_draft(text: str, checker: Checker, name: str = "draft", doc_id: str | None = None,
                 nlp=None) -> DraftReport:
     """Check every quotation of a draft against the indexed articles (or one of them)."""
@@ -158,6 +165,6 @@ def check_draft(text: str, checker: Checker, name: str = "draft", doc_id: str | 
         if len(_fold_claim(q.text).split()) < MIN_WORDS or len(q.text) > MAX_QUOTATION_CHARS:
             skipped.append(q)
             continue
-        rows.append(DraftRow(q, checker.check(q.text, q.speaker or None, doc_id)))
+        rows.append(DraftRow(q, checker.check(q.text, claimed_name(q.speaker) or None, doc_id)))
     log.info("%s: %d quotation(s) checked, %d too short to check", name, len(rows), len(skipped))
     return DraftReport(name, tuple(rows), tuple(skipped))

@@ -442,3 +442,33 @@ def test_add_article_is_on_for_this_machine_and_off_when_exposed(host, auth, cho
     args = add_arguments(argparse.ArgumentParser()).parse_args(
         ["--host", host, "--uploads", choice] + (["--auth", auth] if auth else []))
     assert uploads_allowed(args) is allowed
+
+
+# --------------------------------------------------------------------------- drafts as web pages; names
+
+HTML_DRAFT = f"""<html><head><title>Ferry story</title></head><body><article><h1>Ferry terminal to grow</h1>
+<p>The harbour board has approved a larger ferry terminal after a long and close vote on Monday night.</p>
+<p>“{REYES},” said Tomas Reyes, a fisherman who has worked the harbour for thirty years.</p>
+</article></body></html>"""
+
+
+def test_an_html_draft_is_checked_on_its_text_and_the_name_decides(capsys, desk_dir, tmp_path):
+    page = tmp_path / "story.html"
+    page.write_text(HTML_DRAFT, encoding="utf-8")
+    code, out, err = run(capsys, ["check", "--draft", str(page), "--json", "--store", desk_dir])
+    assert code == 0, (out, err)  # the description the draft adds ("a fisherman") is not part of the name
+    (q,) = json.loads(out)["quotations"]
+    assert q["verdict"] == "verified" and q["draft"]["speaker"].startswith("Tomas Reyes")
+    assert q["passage"]["speaker"] == "Tomas Reyes"
+
+
+@pytest.mark.parametrize("label, name", [
+    ("Tomas Reyes, a fisherman", "Tomas Reyes"),
+    ("John Moolenaar (R-MI), Chairman of the House Select Committee on China", "John Moolenaar"),
+    ("Mayor Dana Whitfield", "Mayor Dana Whitfield"),
+    ("Kessler", "Kessler"),
+])
+def test_claimed_name(label, name):
+    from assistant.draft import claimed_name
+
+    assert claimed_name(label) == name

@@ -213,6 +213,14 @@ def test_sources_chart_draws_a_bar_for_every_type_with_passages(page_at):
     assert "Harbour Board Approves Ferry Terminal Expansion" in titles
 
 
+def test_api_check_draft(desk_app):
+    from gradio_client import Client
+
+    j = Client(desk_app.url, verbose=False).predict(DRAFT.read_text(encoding="utf-8"), "", api_name="/check_draft")
+    assert [q["verdict"] for q in j["quotations"]] == ["verified", "misattributed", "paraphrased", "not found"]
+    assert j["all_verified"] is False and j["quotations"][1]["passage"]["speaker"] == "Tomas Reyes"
+
+
 def test_check_a_quote_offers_downloads(page_at):
     page = page_at()
     open_tab(page_session(page), "Check a quote")
