@@ -11,8 +11,10 @@ GRADIO_ANALYTICS_ENABLED=False in the client's environment, or gradio_client its
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -31,7 +33,8 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
     from assistant.articles import ARTICLE_SUFFIXES
     from assistant.errors import AssistantError, QuestionError
 
-    exports = Path(tempfile.mkdtemp(prefix="otr-exports-"))  # the downloads this app writes
+    exports = Path(tempfile.mkdtemp(prefix="otr-exports-"))  # the downloads this app writes (Gradio serves copies)
+    atexit.register(shutil.rmtree, exports, ignore_errors=True)
     choices = reader.choices()
     with gr.Blocks(title="On the Record", analytics_enabled=False) as demo:
         turns = gr.State([])
