@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 ABSTAIN_MESSAGE = "The article does not say."
 
-_QUOTE_FIELDS = ("text", "speaker", "source_type", "document", "start", "end", "score", "confidence")
+_QUOTE_FIELDS = ("text", "speaker", "source_type", "document", "start", "end", "score", "confidence", "doc_id",
+                 "title", "paragraph")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Quote:
     title: str = ""
     paragraph: int = 0
     confidence: float = 0.0  # calibrated probability that this passage answers the question
+    doc_id: str = ""
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -177,7 +179,7 @@ class Assistant:
         if not os.path.exists(document):  # indexed on another machine (a Chroma server): a local copy
             document = str(self.store.local_path(u.doc_id))
         return Quote(u.text, u.speaker, u.source_type, document, u.start, u.end, round(float(score), 4),
-                     u.title, u.paragraph, round(float(confidence), 4))
+                     u.title, u.paragraph, round(float(confidence), 4), u.doc_id)
 
 
 def compose(mode: str, candidates: tuple[Candidate, ...] | list[Candidate], statement_of, k: int) -> list[Candidate]:

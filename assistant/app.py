@@ -11,21 +11,30 @@ GRADIO_ANALYTICS_ENABLED=False in the client's environment, or gradio_client its
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 log = logging.getLogger("assistant.app")
 
-def build_app(reader, top_k: int = 3):
-    """The Gradio Blocks around a `Reader`; launch it with `launch_options()`."""
+MAX_UPLOAD_BYTES = 5_000_000  # as articles.MAX_ARTICLE_BYTES: a draft or an article
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+def build_app(reader, top_k: int = 3, uploads: bool = False):
+    """The Gradio Blocks around a `Reader`; launch it with `launch_options()`. uploads=True shows "Add article"."""
     import gradio as gr
 
-    from assistant import web
+    from assistant import export, web
+    from assistant.articles import ARTICLE_SUFFIXES
     from assistant.errors import AssistantError, QuestionError
 
+    exports = Path(tempfile.mkdtemp(prefix="otr-exports-"))  # the downloads this app writes (Gradio serves copies)
+    atexit.register(shutil.rmtree, exports, ignore_errors=True)
     choices = reader.choices()
     with gr.Blocks(title="On the Record", analytics_enabled=False) as demo:
         turns = gr.State([])
@@ -46,6 +55,11 @@ def build_app(reader, top_k: int = 3):
                                           elem_id="top-k")
                             doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="", label="Article",
                                               visible=len(choices) > 1, elem_id="document")
+                        with gr.Row(visible=uploads):
+                            add = gr.UploadButton("Add article (.txt, .md, .html; up to 5 MB)", size="sm",
+                                                  file_types=list(ARTICLE_SUFFIXES), file_count="single",
+                                                  elem_id="add-article", visible=uploads)
+                            added = gr.HTML("", elem_id="add-status")
                     with gr.Column(scale=2, min_width=340):
                         pane = gr.HTML(reader.pane([]), elem_id="article-pane")
                         gr.HTML(web.legend(), elem_id="legend")
@@ -61,6 +75,36 @@ def build_app(reader, top_k: int = 3):
                                             visible=len(choices) > 1, scale=2, elem_id="check-document")
                 check = gr.Button("Check", variant="primary", elem_id="check")
                 verdict = gr.HTML(elem_id="verdict")
+                with gr.Row():
+                    check_csv = gr.DownloadButton("Download CSV", visible=False, size="sm", elem_id="check-csv")
+                    check_md = gr.DownloadButton("Download Markdown", visible=False, size="sm", elem_id="check-md")
+
+            with gr.Tab("Check a draft", id="draft-tab", elem_id="draft-tab"):
+                gr.HTML("<p>Paste a draft, or upload one (.txt, .md or .html). Every quotation in it is found "
+                        "with who it is given to, and checked against the indexed articles: "
+                        + " ".join(web.verdict_chip(v) for v in web.VERDICT_COLOURS)
+                        + ". Click a row to see the archive passage. The draft is not indexed.</p>")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=340):
+                        draft = gr.Textbox(label="Draft", lines=8, max_lines=20, elem_id="draft-text",
+                                           placeholder="Paste the draft here …")
+                        with gr.Row():
+                            draft_file = gr.UploadButton("Upload a draft", size="sm", file_types=list(ARTICLE_SUFFIXES),
+                                                         file_count="single", elem_id="draft-file")
+                            draft_doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="",
+                                                    label="Check against", visible=len(choices) > 1,
+                                                    elem_id="draft-document")
+                            check_draft = gr.Button("Check the draft", variant="primary", elem_id="check-draft")
+                        draft_name = gr.State("draft")
+                        draft_result = gr.HTML(elem_id="draft-result")
+                        with gr.Row():
+                            draft_csv = gr.DownloadButton("Download CSV", visible=False, size="sm", elem_id="draft-csv")
+                            draft_md = gr.DownloadButton("Download Markdown", visible=False, size="sm",
+                                                         elem_id="draft-md")
+                    with gr.Column(scale=2, min_width=340):
+                        draft_pane = gr.HTML('<div class="otr-empty">The archive passages of the quotations show '
+                                             'here.</div>', elem_id="draft-pane")
+                        gr.HTML(web.legend())
 
             with gr.Tab("Sources", id="sources-tab", elem_id="sources-tab"):
                 first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
@@ -71,12 +115,21 @@ def build_app(reader, top_k: int = 3):
                 table = gr.Dataframe(value=rows, headers=web.SOURCE_COLUMNS, interactive=False, wrap=True,
                                      column_widths=["30%", "13%", "7%", "8%", "30%", "12%"],
                                      elem_id="sources-table", label="Sources")
+                # Counts start at zero: vega-lite's default scale here does not, and a type with the fewest
+                # passages would draw no bar at all.
                 chart = gr.BarPlot(counts, x="source type", y="passages", color="source type",
-                                   color_map={t: fg for t, (_bg, fg) in web.COLOURS.items()},
+                                   color_map={t: fg for t, (_bg, fg) in web.COLOURS.items()}, y_lim=[0, None],
                                    title="Attributed passages by source type", sort=None, elem_id="sources-chart")
+                with gr.Row():
+                    src_csv = gr.DownloadButton("This article's sources (CSV)", size="sm", elem_id="sources-csv",
+                                                value=sources_file(reader, first, exports, "csv"))
+                    src_md = gr.DownloadButton("This article's sources (Markdown)", size="sm", elem_id="sources-md",
+                                               value=sources_file(reader, first, exports, "md"))
+                    corpus_csv = gr.DownloadButton("Every article, summarised (CSV)", size="sm",
+                                                   elem_id="corpus-csv", value=corpus_file(reader, exports))
 
-        def lists(document: str, checked: str, audited: str):
-            """The three article lists as the store has them now, keeping each choice that still exists."""
+        def lists(document: str, checked: str, audited: str, drafted: str = ""):
+            """The article lists as the store has them now, keeping each choice that still exists."""
             choices = reader.choices()
             ids = {d for _label, d in choices}
             every = [("All articles", "")] + choices
@@ -84,44 +137,144 @@ def build_app(reader, top_k: int = 3):
             first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
             return (gr.update(choices=every, value=document if document in ids else "", visible=many),
                     gr.update(choices=every, value=checked if checked in ids else "", visible=many),
-                    gr.update(choices=choices, value=audited if audited in ids else first, visible=many))
+                    gr.update(choices=choices, value=audited if audited in ids else first, visible=many),
+                    gr.update(choices=every, value=drafted if drafted in ids else "", visible=many))
 
         built = reader.version  # the documents the page was built with
+        lists_out = [doc, check_doc, src_doc, draft_doc]
 
-        def on_load(document: str, checked: str, audited: str):
+        def on_load(document: str, checked: str, audited: str, drafted: str, history: list, top: float,
+                    request: gr.Request):
             # A page opened after more articles were indexed lists them, and shows one when there was none.
             # Otherwise nothing changes: a question asked while the page loads keeps its highlighted pane.
             reader.sync()
-            if reader.version == built:
-                return gr.update(), gr.update(), gr.update(), gr.update()
-            return (*lists(document, checked, audited), reader.pane([], document or None))
+            fresh = reader.version != built
+            same = (gr.update(),) * 4
+            params = dict(request.query_params) if request is not None else {}
+            link = permalink(reader, params)
+            if link is None:
+                if not fresh:
+                    return (*same, gr.update(), gr.update(), gr.update(), gr.update())
+                return (*lists(document, checked, audited, drafted), reader.pane([], document or None),
+                        gr.update(), gr.update(), gr.update())
+            doc_id, q, highlight = link
+            if doc_id:
+                document = doc_id
+            if q:  # /?q=QUESTION[&doc=DOC]: answered at once, as if asked
+                history = reader.turn(q, history, int(top), document or None)
+                return (*lists(document, checked, audited, drafted), reader.pane(history, document or None),
+                        reader.transcript(history, document or None), history, q)
+            return (*lists(document, checked, audited, drafted), reader.pane(history, document or None, highlight),
+                    gr.update(), gr.update(), gr.update())
 
-        demo.load(on_load, [doc, check_doc, src_doc], [doc, check_doc, src_doc, pane], api_visibility="private")
+        # Gradio finds the request parameter by its type hint, which it cannot resolve from a string (this module
+        # postpones annotations and imports gradio late): give it the class itself.
+        on_load.__annotations__ = {"request": gr.Request}
+        demo.load(on_load, [doc, check_doc, src_doc, draft_doc, turns, k],
+                  [*lists_out, pane, chat, turns, question], api_visibility="private")
 
-        def on_ask(q: str, history: list, top: float, document: str, checked: str, audited: str):
+        def on_ask(q: str, history: list, top: float, document: str, checked: str, audited: str, drafted: str):
             history = reader.turn(q, history, int(top), document or None)  # answers from what is indexed now
             return (reader.transcript(history, document or None), reader.pane(history, document or None), history,
-                    "", *lists(document, checked, audited))
+                    "", *lists(document, checked, audited, drafted))
 
         def on_document(document: str, history: list):
             return reader.pane(history, document or None)
 
         for trigger in (ask.click, question.submit):
-            trigger(on_ask, [question, turns, k, doc, check_doc, src_doc],
-                    [chat, pane, turns, question, doc, check_doc, src_doc], api_visibility="private")
-        doc.change(on_document, [doc, turns], [pane], api_visibility="private")
+            trigger(on_ask, [question, turns, k, doc, check_doc, src_doc, draft_doc],
+                    [chat, pane, turns, question, *lists_out], api_visibility="private")
+        # The reader's own choice only: a value set by the app (a link, an added article) comes with its pane,
+        # which a change event would redraw without the link's highlight.
+        doc.input(on_document, [doc, turns], [pane], api_visibility="private")
 
-        def on_check(text: str, speaker: str, document: str) -> str:
+        def on_add(file, history: list, checked: str, audited: str, drafted: str):
+            if not uploads:  # the control is hidden then; a crafted request is refused all the same
+                raise gr.Error("Adding articles is turned off on this server.")
+            if file is None:
+                raise gr.Error("Choose a .txt, .md or .html file to add.")
+            path = Path(file if isinstance(file, str) else file.name)
+            name = getattr(file, "orig_name", None) or path.name
             try:
-                return web.verdict_html(reader.check(text, speaker or None, document or None))
-            except QuestionError as exc:
-                return f'<div class="otr-error" role="alert">Please give the quote again: {web.html.escape(str(exc))}.</div>'
-            except AssistantError as exc:  # the store is unreachable, say
-                return f'<div class="otr-error" role="alert">Cannot check right now: {web.html.escape(str(exc))}.</div>'
+                doc_id = reader.add_article(path, name)
+            except AssistantError as exc:  # a bad file: the index command's reason, and nothing changes
+                raise gr.Error(str(exc)) from exc
+            title = reader.docs.get(doc_id, {}).get("title") or name
+            status = (f'<div class="otr-added" role="status">Added “{web.html.escape(title)}”: ask about it now; '
+                      "it is selected under Settings.</div>")
+            return (status, reader.pane(history, doc_id), *lists(doc_id, checked, audited, drafted),
+                    gr.update(value=corpus_file(reader, exports)))
 
-        check.click(on_check, [claim, who, check_doc], [verdict], api_visibility="private")
-        claim.submit(on_check, [claim, who, check_doc], [verdict], api_visibility="private")
-        src_doc.change(lambda d: sources_view(reader, d), [src_doc], [audit_summary, table, chart],
+        add.upload(on_add, [add, turns, check_doc, src_doc, draft_doc],
+                   [added, pane, *lists_out, corpus_csv], api_visibility="private")
+
+        def on_check(text: str, speaker: str, document: str):
+            try:
+                v = reader.check(text, speaker or None, document or None)
+            except QuestionError as exc:
+                return (f'<div class="otr-error" role="alert">Please give the quote again: '
+                        f'{web.html.escape(str(exc))}.</div>', gr.update(visible=False), gr.update(visible=False))
+            except AssistantError as exc:  # the store is unreachable, say
+                return (f'<div class="otr-error" role="alert">Cannot check right now: '
+                        f'{web.html.escape(str(exc))}.</div>', gr.update(visible=False), gr.update(visible=False))
+            rows = export.verdict_rows(v)
+            folder = Path(tempfile.mkdtemp(dir=exports))
+            return (web.verdict_html(v),
+                    gr.update(value=export.write(folder / "check.csv", "csv", export.VERDICT_COLUMNS, rows), visible=True),
+                    gr.update(value=export.write(folder / "check.md", "md", export.VERDICT_COLUMNS, rows), visible=True))
+
+        check.click(on_check, [claim, who, check_doc], [verdict, check_csv, check_md], api_visibility="private")
+        claim.submit(on_check, [claim, who, check_doc], [verdict, check_csv, check_md], api_visibility="private")
+
+        def on_draft_file(file):
+            """An uploaded draft goes into the text box: what is checked is what the journalist sees."""
+            from assistant.draft import draft_text
+
+            if file is None:
+                return gr.update(), "draft"
+            path = Path(file if isinstance(file, str) else file.name)
+            name = getattr(file, "orig_name", None) or path.name
+            try:
+                if path.stat().st_size > MAX_UPLOAD_BYTES:
+                    raise AssistantError(f"{name}: {path.stat().st_size:,} bytes is over the "
+                                         f"{MAX_UPLOAD_BYTES:,}-byte limit")
+                return draft_text(path.read_bytes(), name), name
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            except OSError as exc:
+                raise gr.Error(f"{name}: cannot read ({exc.strerror or exc})") from exc
+
+        draft_file.upload(on_draft_file, [draft_file], [draft, draft_name], api_visibility="private")
+
+        def on_draft(text: str, name: str, document: str):
+            hidden = gr.update(visible=False)
+            try:
+                from assistant.draft import draft_text
+
+                # The box holds plain text (an uploaded page's is already extracted): a file's checks, as text.
+                text = draft_text(text or "", "draft")
+                report = reader.check_draft(text, name or "draft", document or None)
+            except AssistantError as exc:
+                return (f'<div class="otr-error" role="alert">Cannot check the draft: '
+                        f'{web.html.escape(str(exc))}.</div>', gr.update(), hidden, hidden)
+            rows = export.draft_rows(report)
+            folder = Path(tempfile.mkdtemp(dir=exports))
+            stem = Path(name or "draft").stem or "draft"
+            return (web.draft_html(report, reader.doc_ids, text), reader.draft_pane(report),
+                    gr.update(value=export.write(folder / f"{stem}-check.csv", "csv", export.DRAFT_COLUMNS, rows),
+                              visible=True),
+                    gr.update(value=export.write(folder / f"{stem}-check.md", "md", export.DRAFT_COLUMNS, rows),
+                              visible=True))
+
+        draft.input(lambda: "draft", None, [draft_name], api_visibility="private")  # a paste is no file
+        check_draft.click(on_draft, [draft, draft_name, draft_doc], [draft_result, draft_pane, draft_csv, draft_md],
+                          api_visibility="private")
+
+        def on_sources(document: str):
+            return (*sources_view(reader, document), sources_file(reader, document, exports, "csv"),
+                    sources_file(reader, document, exports, "md"), corpus_file(reader, exports))
+
+        src_doc.change(on_sources, [src_doc], [audit_summary, table, chart, src_csv, src_md, corpus_csv],
                        api_visibility="private")
 
         def api_ask(question: str, top_k: int = 3, document: str = "") -> dict:
@@ -146,6 +299,18 @@ def build_app(reader, top_k: int = 3):
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
 
+        def api_check_draft(draft: str, document: str = "") -> dict:
+            """Check every quotation of a draft's text: as `python -m assistant check --draft FILE --json`."""
+            from assistant.draft import draft_text
+
+            try:
+                if document:
+                    reader.sync()
+                doc_id = reader.assistant.store.find_document(document) if document else None
+                return reader.check_draft(draft_text(draft or "", "draft"), "draft", doc_id).to_json()
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+
         def api_sources(document: str = "") -> list:
             """The source audit of one article, or of each: as `python -m assistant sources --json`."""
             try:
@@ -165,9 +330,43 @@ def build_app(reader, top_k: int = 3):
                                                                  key=lambda kv: kv[1].get("source") or kv[1]["path"])]
 
         gr.api(api_check, api_name="check")
+        gr.api(api_check_draft, api_name="check_draft")
         gr.api(api_sources, api_name="sources")
         gr.api(api_documents, api_name="documents")
     return demo
+
+
+def permalink(reader, params: dict) -> tuple[str, str, tuple[int, int] | None] | None:
+    """What a link asks for, as (doc_id, question, highlight), or None when it asks for nothing:
+    `/?q=QUESTION[&doc=DOC]` answers a question, `/?doc=DOC&start=S&end=E` shows a passage. A link that
+    names an unknown article or bad offsets is reported with gr.Warning and otherwise ignored."""
+    import gradio as gr
+
+    from assistant.errors import AssistantError
+
+    q = (params.get("q") or "").strip()
+    ref = (params.get("doc") or "").strip()
+    if not q and not ref:
+        return None
+    doc_id = ""
+    if ref:
+        try:
+            doc_id = reader.assistant.store.find_document(ref)
+        except AssistantError as exc:
+            gr.Warning(f"This link names an article that is not indexed here: {exc}")
+            return ("", q, None) if q else None
+    highlight = None
+    if params.get("start") or params.get("end"):
+        try:
+            s, e = int(params.get("start", "")), int(params.get("end", ""))
+        except ValueError:
+            s = e = -1
+        text_len = len(reader.article(doc_id).text) if doc_id and reader.article(doc_id) else 0
+        if 0 <= s < e <= text_len:
+            highlight = (s, e)
+        else:
+            gr.Warning("This link's passage (start and end) is not in the article; the article is shown whole.")
+    return doc_id, q, highlight
 
 
 def document_json(doc_id: str, info: dict) -> dict:
@@ -191,6 +390,37 @@ def sources_view(reader, doc_id: str):
     return web.audit_summary(a), web.audit_rows(a), counts
 
 
+def sources_file(reader, doc_id: str | None, folder: Path, fmt: str) -> str | None:
+    """The sources of one article as a CSV or Markdown file to download (None when nothing is indexed)."""
+    from assistant import export
+
+    audits = reader.audits(doc_id or None)[:1]
+    if not audits:
+        return None
+    stem = Path(audits[0].document).stem or "article"
+    where = Path(tempfile.mkdtemp(dir=folder))
+    return str(export.write(where / f"{stem}-sources.{fmt}", fmt, export.SOURCE_COLUMNS, export.source_rows(audits[0])))
+
+
+def corpus_file(reader, folder: Path) -> str | None:
+    """The corpus summary (one row per article) as a CSV file to download."""
+    from assistant import export
+
+    audits = reader.audits(None)
+    if not audits:
+        return None
+    where = Path(tempfile.mkdtemp(dir=folder))
+    return str(export.write(where / "corpus-sources.csv", "csv", export.CORPUS_COLUMNS, export.corpus_rows(audits)))
+
+
+def uploads_allowed(args: argparse.Namespace) -> bool:
+    """Whether "Add article" is on: by default on this machine only, or wider with a login (--auth)."""
+    choice = getattr(args, "uploads", None) or "auto"
+    if choice != "auto":
+        return choice == "on"
+    return args.host in LOCAL_HOSTS or bool(args.auth)
+
+
 def launch_options() -> dict:
     """Theme, CSS and script for `launch()`: system fonts only, so the page fetches nothing from elsewhere."""
     import gradio as gr
@@ -199,7 +429,8 @@ def launch_options() -> dict:
 
     fonts = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
     theme = gr.themes.Default(font=fonts, font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
-    return dict(theme=theme, css=web.CSS, head=web.JS)
+    # Gradio refuses bigger uploads itself; the app checks the 5 MB limit of an article with the CLI's message.
+    return dict(theme=theme, css=web.CSS, head=web.JS, max_file_size=2 * MAX_UPLOAD_BYTES)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -217,6 +448,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("ASSISTANT_AUTH"),
                    help="require this login (HTTP basic auth through Gradio; also ASSISTANT_AUTH); use it "
                         "whenever --host is wider than 127.0.0.1")
+    p.add_argument("--uploads", choices=("auto", "on", "off"), default=os.environ.get("ASSISTANT_UPLOADS", "auto"),
+                   help="the \"Add article\" control that indexes an uploaded file (default auto: on when the "
+                        "app binds to this machine only or has --auth, off otherwise; also ASSISTANT_UPLOADS)")
     return p
 
 
@@ -261,10 +495,13 @@ def serve(args: argparse.Namespace) -> int:
             print("error: --auth takes USER:PASSWORD", file=sys.stderr)
             return 1
         auth = (user, password)
-    elif args.host not in ("127.0.0.1", "localhost", "::1"):
+    elif args.host not in LOCAL_HOSTS:
         log.warning("serving on %s without --auth: anyone who can reach this address can read the articles",
                     args.host)
-    demo = build_app(reader, settings.top_k)
+    uploads = uploads_allowed(args)
+    if not uploads:
+        log.info("\"Add article\" is off (--uploads on turns it on)")
+    demo = build_app(reader, settings.top_k, uploads=uploads)
     print(f"On the Record: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     try:
         demo.queue(default_concurrency_limit=4, max_size=256)

@@ -49,6 +49,16 @@ class Audit:
     def attributed_share(self) -> float:
         return self.attributed_sentences / self.sentences if self.sentences else 0.0
 
+    @property
+    def passages(self) -> int:
+        """Attributed passages of every source type."""
+        return sum(self.by_type.values())
+
+    @property
+    def anonymous_share(self) -> float:
+        """The share of the attributed passages whose source is not named."""
+        return self.anonymous_passages / self.passages if self.passages else 0.0
+
     def to_json(self) -> dict:
         return {"document": self.document, "title": self.title,
                 "sources": [s.to_json() for s in self.sources],
@@ -56,7 +66,8 @@ class Audit:
                             "attributed_sentences": self.attributed_sentences,
                             "author_share": round(self.author_share, 4),
                             "attributed_share": round(self.attributed_share, 4),
-                            "anonymous_passages": self.anonymous_passages, "passages_by_type": self.by_type}}
+                            "passages": self.passages, "anonymous_passages": self.anonymous_passages,
+                            "anonymous_share": round(self.anonymous_share, 4), "passages_by_type": self.by_type}}
 
 
 def audit(units: list[Unit]) -> Audit:

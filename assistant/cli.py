@@ -9,20 +9,34 @@ import sys
 from pathlib import Path
 
 from assistant import __version__
+from assistant.draft import EXIT_NOT_VERIFIED, EXIT_VERIFIED
 from assistant.errors import AssistantError
+from assistant.export import FORMATS
 from assistant.session import open_assistant, where
 from assistant.settings import Settings, load_settings
 
 log = logging.getLogger("assistant")
 
+EXIT_STATUSES = f"""exit status:
+  {EXIT_VERIFIED}  success; for `check`, every quotation checked is verified
+  1  an error (a message on stderr says what to do); for `eval --fail-under`, a metric fell short
+  2  a usage error (an unknown option, say)
+  {EXIT_NOT_VERIFIED}  `check`: at least one quotation is misattributed, paraphrased or not found"""
+
 
 def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog,
                                 description="Answers questions about news articles only with verbatim, "
-                                            "attributed quotes.")
+                                            "attributed quotes.",
+                                epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     sub = p.add_subparsers(dest="command", required=True)
+
+    def output_opts(sp, what: str):
+        sp.add_argument("--json", action="store_true", help=f"one JSON object per {what}")
+        sp.add_argument("--format", choices=FORMATS, default=None,
+                        help="a table instead: csv (standard CSV with a header row) or md (Markdown)")
 
     def store_opts(sp):
         sp.add_argument("--store", type=Path,
@@ -39,37 +53,48 @@ def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
 
     sp = sub.add_parser("documents", help="list the indexed documents")
     store_opts(sp)
-    sp.add_argument("--json", action="store_true", help="one JSON object per document")
+    output_opts(sp, "document")
 
     sp = sub.add_parser("ask", help="answer a question, or one per stdin line")
     sp.add_argument("question", nargs="?")
     store_opts(sp)
     sp.add_argument("--top-k", type=int, default=None, help="quotes per answer (default 3)")
     sp.add_argument("--document", help="answer only from this indexed article (its path, file name or id)")
-    sp.add_argument("--json", action="store_true", help="one JSON object per question")
+    output_opts(sp, "question")
 
     sp = sub.add_parser("quotes", help="list every attributed passage of article files (no index needed)")
     sp.add_argument("files", nargs="+", type=Path)
     sp.add_argument("--json", action="store_true")
 
-    sp = sub.add_parser("check", help="check a claimed quote: verified, misattributed, paraphrased or not found")
-    sp.add_argument("claim", help="the quoted words, at least three")
+    sp = sub.add_parser("check", help="check a claimed quote, or every quotation of a draft: verified, "
+                                      "misattributed, paraphrased or not found",
+                        epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.add_argument("claim", nargs="?", help="the quoted words, at least three")
+    sp.add_argument("--draft", type=Path, metavar="FILE",
+                    help="check every quotation of this draft (.txt, .md or .html; it is not indexed)")
     sp.add_argument("--speaker", help="who the quote is attributed to (a surname is enough)")
-    sp.add_argument("--document", help="check only this indexed article (its path, file name or id)")
+    sp.add_argument("--document", help="check only against this indexed article (its path, file name or id)")
     store_opts(sp)
-    sp.add_argument("--json", action="store_true")
+    output_opts(sp, "check")
 
     sp = sub.add_parser("sources", help="audit an article's sources: who is quoted, how, and how often")
     sp.add_argument("document", nargs="?", help="an indexed article (path, file name or id); default: all")
     sp.add_argument("--document", dest="document_opt", metavar="DOC", help="the same, as an option")
+    sp.add_argument("--by", choices=("article", "source"), default=None,
+                    help="one row per article (the corpus summary; the default over all articles) or per "
+                         "source (the default for one article)")
     store_opts(sp)
-    sp.add_argument("--json", action="store_true", help="one JSON object per article")
+    output_opts(sp, "article")
 
     sp = sub.add_parser("eval", help="score answers against a gold JSON Lines file")
     sp.add_argument("gold", type=Path)
     store_opts(sp)
     sp.add_argument("--json", action="store_true")
-    sp.add_argument("--answers", type=Path, help="also write the answers (JSON Lines) here")
+    sp.add_argument("--answers", type=Path, metavar="FILE",
+                    help="also write one row per question here: its answer and the metrics it scored (JSON "
+                         "Lines; CSV when FILE ends in .csv)")
+    sp.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                    help="exit 1 when METRIC is under VALUE (above it for false_abstain_rate); repeatable")
 
     sp = sub.add_parser("train", help="fit the answer model from ../shared and print its cross-validated figures")
     sp.add_argument("--shared", type=Path, default=None,
@@ -129,12 +154,32 @@ def _index(args, settings: Settings) -> int:
     return 1 if report.failed and not report.indexed and not report.skipped else 0
 
 
+def _mode(args) -> str:
+    """How a command prints: "text", "json", "csv" or "md"."""
+    if getattr(args, "json", False) and getattr(args, "format", None):
+        raise AssistantError(f"give --json or --format {args.format}, not both")
+    return "json" if getattr(args, "json", False) else getattr(args, "format", None) or "text"
+
+
+def _table(mode: str, columns, rows, header: bool = True) -> None:
+    from assistant.export import render
+
+    sys.stdout.write(render(mode, columns, rows, header))
+    sys.stdout.flush()
+
+
 def _documents(args, settings: Settings) -> int:
     from assistant.app import document_json
     from assistant.store import Store
 
+    mode = _mode(args)
     docs = Store(settings).documents()
     rows = sorted(docs.items(), key=lambda kv: kv[1].get("source") or kv[1]["path"])
+    if mode in FORMATS:
+        from assistant.export import DOCUMENT_COLUMNS, document_rows
+
+        _table(mode, DOCUMENT_COLUMNS, document_rows(document_json(d, info) for d, info in rows))
+        return 0
     for d, info in rows:
         rec = document_json(d, info)
         if args.json:
@@ -151,12 +196,17 @@ def _documents(args, settings: Settings) -> int:
 def _ask(args, settings: Settings) -> int:
     from assistant.errors import QuestionError
 
+    from assistant.answer import Answer
+    from assistant.export import ANSWER_COLUMNS, answer_rows
+
+    mode = _mode(args)
     if args.top_k is not None and args.top_k < 1:
         raise QuestionError(f"--top-k must be at least 1, not {args.top_k}")
     assistant = open_assistant(settings)
     doc_id = assistant.store.find_document(args.document) if args.document else None
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     status = 0
+    header = True  # a table's header row comes once, before the first answer's rows
     for q in questions:
         try:
             ans = assistant.ask(q, top_k=args.top_k, doc_id=doc_id)
@@ -164,11 +214,18 @@ def _ask(args, settings: Settings) -> int:
             if args.question is not None:
                 raise
             # In batch mode a bad line still gets its answer line, so outputs stay aligned.
-            print(json.dumps({"question": q, "abstained": True, "quotes": [], "error": str(exc)},
-                             ensure_ascii=False) if args.json else f"error: {exc}", flush=True)
+            if mode in FORMATS:
+                _table(mode, ANSWER_COLUMNS, answer_rows(Answer(q, True, (), reason=f"error: {exc}")), header)
+                header = False
+            else:
+                print(json.dumps({"question": q, "abstained": True, "quotes": [], "error": str(exc)},
+                                 ensure_ascii=False) if args.json else f"error: {exc}", flush=True)
             status = 1
             continue
-        if args.json:
+        if mode in FORMATS:
+            _table(mode, ANSWER_COLUMNS, answer_rows(ans), header)
+            header = False
+        elif args.json:
             print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
         else:
             print(format_answer(ans), flush=True)
@@ -217,15 +274,74 @@ def _quotes(args, settings: Settings) -> int:
 
 def _check(args, settings: Settings) -> int:
     from assistant.check import Checker
+    from assistant.draft import verdict_status
+    from assistant.export import VERDICT_COLUMNS, verdict_rows
 
+    mode = _mode(args)
+    if args.draft is not None:
+        if args.claim is not None or args.speaker:
+            raise AssistantError("give a claim (with --speaker) or --draft FILE, not both")
+        return _check_draft(args, settings, mode)
+    if args.claim is None:
+        raise AssistantError("give the quoted words to check, or a draft with --draft FILE")
     assistant = open_assistant(settings)
     doc_id = assistant.store.find_document(args.document) if args.document else None
     v = Checker(assistant.store, assistant.retriever).check(args.claim, args.speaker, doc_id)
-    if args.json:
+    if mode in FORMATS:
+        _table(mode, VERDICT_COLUMNS, verdict_rows(v))
+    elif args.json:
         print(json.dumps(v.to_json(), ensure_ascii=False))
     else:
         print(format_verdict(v))
-    return 0
+    return verdict_status(v)
+
+
+def _check_draft(args, settings: Settings, mode: str) -> int:
+    from assistant.attribution import load_nlp
+    from assistant.check import Checker
+    from assistant.draft import check_draft, read_draft
+    from assistant.export import DRAFT_COLUMNS, draft_rows
+
+    text = read_draft(args.draft)  # before the store opens: a bad file is reported at once
+    assistant = open_assistant(settings)
+    doc_id = assistant.store.find_document(args.document) if args.document else None
+    report = check_draft(text, Checker(assistant.store, assistant.retriever), args.draft.name, doc_id, load_nlp())
+    if mode in FORMATS:
+        _table(mode, DRAFT_COLUMNS, draft_rows(report))
+    elif mode == "json":
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(format_draft(report, text), end="")
+    counts = ", ".join(f"{n} {v}" for v, n in report.counts.items() if n) or "no quotation to check"
+    print(f"{args.draft.name}: {len(report.rows)} quotation(s): {counts}"
+          + (f"; {len(report.skipped)} too short to check" if report.skipped else ""), file=sys.stderr)
+    return report.exit_status
+
+
+def format_draft(report, text: str) -> str:
+    """A draft's check for people: each quotation where it is in the draft, its verdict, and the archive's words."""
+    from assistant.export import diff_text
+
+    if not report.rows:
+        return "No quotation of three words or more in the draft.\n"
+    lines = []
+    for n, r in enumerate(report.rows, 1):
+        q, v, p = r.quote, r.verdict, r.verdict.passage
+        line_no = text.count("\n", 0, q.start) + 1
+        lines.append(f"{n}. {v.verdict.upper()}  line {line_no} [{q.start}:{q.end}]  “{q.text}”")
+        lines.append(f"   draft gives it to: {q.speaker or '(nobody)'}")
+        if v.verdict == "verified":
+            lines.append(f"   archive: {p.speaker} ({p.source_type}), verbatim")
+        elif v.verdict == "misattributed":
+            lines.append(f"   archive gives these words to {p.speaker} ({p.source_type})")
+        elif v.verdict == "paraphrased":
+            lines.append(f"   archive ({v.similarity:.0%} similar), {p.speaker} ({p.source_type}): “{p.text}”")
+            lines.append(f"   diff ([-draft only-] {{+archive only+}}): {diff_text(v.diff)}")
+        else:
+            lines.append("   nothing in the indexed articles is close to these words")
+        if p:
+            lines.append(f"   {Path(p.document).name} [{p.start}:{p.end}]")
+    return "\n".join(lines) + "\n"
 
 
 def format_verdict(v) -> str:
@@ -243,8 +359,9 @@ def format_verdict(v) -> str:
                      f"({p.source_type}):")
         lines.append(f"  “{p.text}”")
         lines.append("Differences ([-claim only-] {+article only+}):")
-        lines.append("  " + " ".join(w if op == "=" else f"[-{w}-]" if op == "-" else f"{{+{w}+}}"
-                                     for op, w in v.diff))
+        from assistant.export import diff_text
+
+        lines.append("  " + diff_text(v.diff))
     else:
         lines.append("Nothing in the indexed articles is close to these words.")
     if p:
@@ -255,14 +372,49 @@ def format_verdict(v) -> str:
 def _sources(args, settings: Settings) -> int:
     from assistant.audit import audit
 
+    from assistant.export import CORPUS_COLUMNS, SOURCE_COLUMNS, corpus_rows, source_rows
+
+    mode = _mode(args)
     assistant = open_assistant(settings)
     args.document = args.document or args.document_opt
     docs = [assistant.store.find_document(args.document)] if args.document else sorted(
         assistant.store.documents(), key=lambda d: assistant.store.documents()[d]["path"])
-    for d in docs:
-        a = audit([u for u in assistant.retriever.units if u.doc_id == d])
-        print(json.dumps(a.to_json(), ensure_ascii=False) if args.json else format_audit(a))
+    by = args.by or ("source" if args.document else "article")
+    audits = [audit([u for u in assistant.retriever.units if u.doc_id == d]) for d in docs]
+    if mode == "json":
+        for a in audits:
+            print(json.dumps(a.to_json(), ensure_ascii=False))
+    elif mode in FORMATS:
+        if by == "source":
+            _table(mode, SOURCE_COLUMNS, [row for a in audits for row in source_rows(a)])
+        else:
+            _table(mode, CORPUS_COLUMNS, corpus_rows(audits))
+    elif by == "source":
+        for a in audits:
+            print(format_audit(a))
+    else:
+        print(format_corpus(audits), end="")
     return 0
+
+
+def format_corpus(audits) -> str:
+    """The corpus summary: per article, its sources, the share of anonymous passages, passages by type."""
+    from assistant.attribution import SOURCE_TYPES
+
+    types = [t for t in SOURCE_TYPES if t != "author"]
+    short = {t: "".join(w[0] for w in t.split()).upper() for t in types}  # OR, PO, LE, NS, AS, HQ
+    lines = [f"{'article':<44} {'sources':>7} {'passages':>8} {'anon.':>6}  "
+             + " ".join(f"{short[t]:>3}" for t in types)]
+    for a in audits:
+        title = a.title if len(a.title) <= 44 else a.title[:43] + "…"
+        lines.append(f"{title:<44} {len(a.sources):>7} {a.passages:>8} {a.anonymous_share:>6.0%}  "
+                     + " ".join(f"{a.by_type.get(t, 0):>3}" for t in types))
+    total = sum(a.passages for a in audits)
+    anon = sum(a.anonymous_passages for a in audits)
+    lines.append(f"{len(audits)} article(s), {sum(len(a.sources) for a in audits)} sources, {total} attributed "
+                 f"passages, {anon / total if total else 0:.0%} anonymous")
+    lines.append("types: " + ", ".join(f"{short[t]} {t}" for t in types))
+    return "\n".join(lines) + "\n"
 
 
 def format_audit(a) -> str:
@@ -284,11 +436,12 @@ def format_audit(a) -> str:
 
 
 def _eval(args, settings: Settings) -> int:
-    from assistant.evaluation import METRICS, load_gold, score
+    from assistant.evaluation import METRICS, load_gold, parse_bound, question_metrics, score, shortfalls
 
     from assistant.errors import QuestionError, StoreError
     from assistant.progress import progress_bar
 
+    bounds = [parse_bound(b) for b in args.fail_under]  # a bad bound fails before the questions are asked
     gold = load_gold(args.gold)
     assistant = open_assistant(settings)
     scope: dict[str, str | None] = {}
@@ -307,11 +460,10 @@ def _eval(args, settings: Settings) -> int:
         except QuestionError as exc:
             answers.append({"question": row.question, "abstained": True, "quotes": [], "error": str(exc)})
 
-    if args.answers:
-        args.answers.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers),
-                                encoding="utf-8")
     docs = [assistant.store.document_text(d) for d in assistant.store.documents()]
     summary, fails = score(gold, answers, docs)
+    if args.answers:
+        _write_answers(args.answers, gold, answers, [question_metrics(r, a, docs) for r, a in zip(gold, answers)])
     if args.json:
         print(json.dumps({"metrics": summary, "failures": [list(f) for f in fails]}, ensure_ascii=False))
     else:
@@ -321,7 +473,35 @@ def _eval(args, settings: Settings) -> int:
         print(f"{'questions':<22}{summary['n']:>8}")
         for k in METRICS:
             print(f"{k:<22}{summary[k]:>8.3f}")
-    return 0
+    short = shortfalls(summary, bounds)
+    for why in short:
+        print(f"eval: {why}", file=sys.stderr)
+    return 1 if short else 0
+
+
+def _write_answers(path: Path, gold, answers: list[dict], scored: list[dict]) -> None:
+    """One row per question: its answer and the metrics it scored. JSON Lines (each line also an answer that
+    ../shared/tools/score_answers.py reads), or CSV when the file name ends in .csv."""
+    from assistant.evaluation import METRICS
+
+    try:
+        if path.suffix.lower() == ".csv":
+            from assistant.export import to_csv
+
+            cols = ["id", "question", "answerable", "abstained", "first_quote", "speaker", "source_type",
+                    *METRICS, "failure"]
+            rows = []
+            for g, a, s in zip(gold, answers, scored):
+                q = (a.get("quotes") or [{}])[0]
+                rows.append([g.id, g.question, g.answerable, a.get("abstained", False), q.get("text", ""),
+                             q.get("speaker", ""), q.get("source_type", ""),
+                             *("" if s["metrics"][m] is None else s["metrics"][m] for m in METRICS), s["failure"]])
+            path.write_text(to_csv(cols, rows), encoding="utf-8", newline="")
+        else:
+            path.write_text("".join(json.dumps({"id": g.id, **a, **s}, ensure_ascii=False) + "\n"
+                                    for g, a, s in zip(gold, answers, scored)), encoding="utf-8")
+    except OSError as exc:
+        raise AssistantError(f"{path}: cannot write the answers ({exc.strerror or exc})") from exc
 
 
 def _train(args, settings: Settings) -> int:

@@ -89,59 +89,126 @@ def label_ok(row: GoldRow, quote: dict) -> bool:
     return not (row.source_type and st not in [t.lower() for t in row.source_type])
 
 
+def score_question(row: GoldRow, ans: dict, docs: list[str], k: int = 3) -> tuple[dict, list[tuple]]:
+    """What one answer scored: its tallies (summed by `score`) and its failures as (id, reason, detail)."""
+    m = dict(answerable=0, unanswerable=0, hit1=0, hit3=0, rr=0.0, label_ok=0, abstain_ok=0, false_abstain=0,
+             quotes=0, verbatim=0, prec_num=0, prec_den=0, strict_ok=0)
+    fails = []
+    quotes = ans.get("quotes") or []
+    for qt in quotes:
+        m["quotes"] += 1
+        t = qt.get("text", "")
+        if t.strip() and _spans(t, docs):
+            m["verbatim"] += 1
+    if not row.answerable:
+        m["unanswerable"] += 1
+        ok = not quotes and bool(ans.get("abstained", False))
+        m["abstain_ok"] += ok
+        m["strict_ok"] += ok
+        if not ok:
+            fails.append((row.id, "should abstain", quotes[0]["text"][:80] if quotes else ""))
+        return m, fails
+    m["answerable"] += 1
+    if not quotes:
+        m["false_abstain"] += 1
+    gspans = [s for e in row.evidence for s in _spans(e, docs)]
+    first_hit = None
+    for i, qt in enumerate(quotes):
+        qs = _spans(qt.get("text", ""), docs)
+        hit = _any_hit(qs, gspans)
+        if i < k and qs:
+            covered = max((sum(_overlap(a, g) for g in gspans) for a in qs), default=0)
+            m["prec_num"] += min(covered, qs[0][2] - qs[0][1])
+            m["prec_den"] += qs[0][2] - qs[0][1]
+        if hit and first_hit is None:
+            first_hit = i
+    if first_hit is None:
+        fails.append((row.id, "miss", quotes[0]["text"][:80] if quotes else "(abstained)"))
+        return m, fails
+    m["rr"] += 1 / (first_hit + 1)
+    m["hit1"] += first_hit == 0
+    m["hit3"] += first_hit < k
+    lab = label_ok(row, quotes[first_hit]) if first_hit < k else False
+    m["label_ok"] += lab
+    m["strict_ok"] += lab
+    if not lab:
+        q = quotes[first_hit]
+        fails.append((row.id, "label", f"{q.get('speaker')} / {q.get('source_type')}"))
+    return m, fails
+
+
+def _summary(m: dict, n: int) -> dict:
+    a, u = max(m["answerable"], 1), max(m["unanswerable"], 1)
+    return dict(
+        n=n, hit_at_1=m["hit1"] / a, hit_at_3=m["hit3"] / a, mrr=m["rr"] / a,
+        label_accuracy=m["label_ok"] / a, abstain_accuracy=m["abstain_ok"] / u,
+        false_abstain_rate=m["false_abstain"] / a, verbatim_rate=m["verbatim"] / max(m["quotes"], 1),
+        evidence_precision=m["prec_num"] / max(m["prec_den"], 1), strict_accuracy=m["strict_ok"] / max(n, 1),
+    )
+
+
+def question_metrics(row: GoldRow, ans: dict, docs: list[str], k: int = 3) -> dict:
+    """The metrics one question scored, as `eval --answers` writes them: those that do not apply to it
+    (hit@1 for a question that should be refused, say) are None."""
+    m, fails = score_question(row, ans, docs, k)
+    answerable = row.answerable
+    out = {
+        "hit_at_1": bool(m["hit1"]) if answerable else None,
+        "hit_at_3": bool(m["hit3"]) if answerable else None,
+        "mrr": round(m["rr"], 4) if answerable else None,
+        "label_accuracy": bool(m["label_ok"]) if answerable else None,
+        "abstain_accuracy": None if answerable else bool(m["abstain_ok"]),
+        "false_abstain_rate": bool(m["false_abstain"]) if answerable else None,
+        "verbatim_rate": round(m["verbatim"] / m["quotes"], 4) if m["quotes"] else None,
+        "evidence_precision": round(m["prec_num"] / m["prec_den"], 4) if answerable and m["prec_den"] else None,
+        "strict_accuracy": bool(m["strict_ok"]),
+    }
+    return {"metrics": out, "failure": (fails[0][1] + (f": {fails[0][2]}" if fails[0][2] else "")) if fails else ""}
+
+
 def score(gold: list[GoldRow], answers: list[dict], docs: list[str], k: int = 3) -> tuple[dict, list[tuple]]:
     """Metrics over all questions, plus the failures as (id, reason, detail)."""
     if len(answers) != len(gold):
         raise AssistantError(f"{len(answers)} answers for {len(gold)} gold questions")
-    m = dict(answerable=0, unanswerable=0, hit1=0, hit3=0, rr=0.0, label_ok=0, abstain_ok=0, false_abstain=0,
-             quotes=0, verbatim=0, prec_num=0, prec_den=0, strict_ok=0)
+    total = dict(answerable=0, unanswerable=0, hit1=0, hit3=0, rr=0.0, label_ok=0, abstain_ok=0, false_abstain=0,
+                 quotes=0, verbatim=0, prec_num=0, prec_den=0, strict_ok=0)
     fails = []
     for row, ans in zip(gold, answers):
-        quotes = ans.get("quotes") or []
-        for qt in quotes:
-            m["quotes"] += 1
-            t = qt.get("text", "")
-            if t.strip() and _spans(t, docs):
-                m["verbatim"] += 1
-        if not row.answerable:
-            m["unanswerable"] += 1
-            ok = not quotes and bool(ans.get("abstained", False))
-            m["abstain_ok"] += ok
-            m["strict_ok"] += ok
-            if not ok:
-                fails.append((row.id, "should abstain", quotes[0]["text"][:80] if quotes else ""))
-            continue
-        m["answerable"] += 1
-        if not quotes:
-            m["false_abstain"] += 1
-        gspans = [s for e in row.evidence for s in _spans(e, docs)]
-        first_hit = None
-        for i, qt in enumerate(quotes):
-            qs = _spans(qt.get("text", ""), docs)
-            hit = _any_hit(qs, gspans)
-            if i < k and qs:
-                covered = max((sum(_overlap(a, g) for g in gspans) for a in qs), default=0)
-                m["prec_num"] += min(covered, qs[0][2] - qs[0][1])
-                m["prec_den"] += qs[0][2] - qs[0][1]
-            if hit and first_hit is None:
-                first_hit = i
-        if first_hit is None:
-            fails.append((row.id, "miss", quotes[0]["text"][:80] if quotes else "(abstained)"))
-            continue
-        m["rr"] += 1 / (first_hit + 1)
-        m["hit1"] += first_hit == 0
-        m["hit3"] += first_hit < k
-        lab = label_ok(row, quotes[first_hit]) if first_hit < k else False
-        m["label_ok"] += lab
-        m["strict_ok"] += lab
-        if not lab:
-            q = quotes[first_hit]
-            fails.append((row.id, "label", f"{q.get('speaker')} / {q.get('source_type')}"))
-    a, u = max(m["answerable"], 1), max(m["unanswerable"], 1)
-    summary = dict(
-        n=len(gold), hit_at_1=m["hit1"] / a, hit_at_3=m["hit3"] / a, mrr=m["rr"] / a,
-        label_accuracy=m["label_ok"] / a, abstain_accuracy=m["abstain_ok"] / u,
-        false_abstain_rate=m["false_abstain"] / a, verbatim_rate=m["verbatim"] / max(m["quotes"], 1),
-        evidence_precision=m["prec_num"] / max(m["prec_den"], 1), strict_accuracy=m["strict_ok"] / len(gold),
-    )
-    return summary, fails
+        m, f = score_question(row, ans, docs, k)
+        for key, value in m.items():
+            total[key] += value
+        fails += f
+    return _summary(total, len(gold)), fails
+
+
+# Metrics where less is better: `--fail-under` fails when they are above the bound, not below.
+LOWER_IS_BETTER = ("false_abstain_rate",)
+
+
+def parse_bound(text: str) -> tuple[str, float]:
+    """A `--fail-under METRIC=VALUE` bound; AssistantError names what is wrong with it."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep:
+        raise AssistantError(f"--fail-under {text}: give METRIC=VALUE, e.g. hit_at_1=0.5")
+    if name not in METRICS:
+        raise AssistantError(f"--fail-under {text}: no metric called {name!r}; the metrics are {', '.join(METRICS)}")
+    try:
+        bound = float(value)
+    except ValueError:
+        raise AssistantError(f"--fail-under {text}: {value!r} is not a number") from None
+    if not 0.0 <= bound <= 1.0:
+        raise AssistantError(f"--fail-under {text}: give a value between 0 and 1")
+    return name, bound
+
+
+def shortfalls(summary: dict, bounds: list[tuple[str, float]]) -> list[str]:
+    """The bounds a run's metrics miss, one sentence each (empty when every bound holds)."""
+    out = []
+    for name, bound in bounds:
+        value = summary[name]
+        if name in LOWER_IS_BETTER and value > bound:
+            out.append(f"{name} is {value:.3f}, above the limit {bound:g}")
+        elif name not in LOWER_IS_BETTER and value < bound:
+            out.append(f"{name} is {value:.3f}, under the bound {bound:g}")
+    return out

@@ -206,3 +206,51 @@ def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexRepor
         return None
     log.info("index is missing or out of date; building it from %s", seeds)
     return index_paths([seeds], store, progress=progress)
+
+
+def index_upload(src: Path, name: str, store: Store, nlp=None) -> str:
+    """Index one article file handed over from elsewhere (the app's "Add article"); its doc_id.
+
+    The file is kept under the store's uploads folder, by a name no other document uses, so indexing it never
+    replaces an article already indexed. A bad file raises ArticleError with the reason `index` gives for it,
+    naming the file as the user called it, and leaves the store as it was.
+    """
+    import hashlib
+    import shutil
+
+    from assistant.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES
+
+    shown = Path(name).name or "upload"
+    suffix = Path(shown).suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        raise ArticleError(f"{shown}: not an article file this tool reads; give a .txt, .md or .html file")
+    try:
+        size = src.stat().st_size
+    except OSError as exc:
+        raise ArticleError(f"{shown}: cannot read ({exc.strerror or exc})") from exc
+    if size > MAX_ARTICLE_BYTES:
+        raise ArticleError(f"{shown}: {size:,} bytes is over the {MAX_ARTICLE_BYTES:,}-byte limit")
+    data = src.read_bytes()
+    folder = store.settings.store_dir / "uploads"
+    dest = folder / shown
+    if dest.exists() and dest.read_bytes() != data:  # another article by that name: keep both
+        dest = folder / f"{Path(shown).stem}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
+    created = not dest.exists()
+
+    def fail(why: str):
+        if created:
+            dest.unlink(missing_ok=True)
+        return ArticleError(why.replace(str(dest.resolve()), shown).replace(str(dest), shown))
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if created:
+        shutil.copyfile(src, dest)
+    try:
+        article, _source = load_document(dest, store.documents_dir)  # the checks `index` makes, first
+    except ArticleError as exc:
+        raise fail(str(exc)) from exc
+    report = index_paths([dest], store, progress=False, nlp=nlp)
+    if report.failed:
+        raise fail(report.failed[0][1])
+    log.info("added %s as %s", shown, article.doc_id)
+    return article.doc_id

@@ -35,6 +35,13 @@ DESCRIPTIONS = {
     "anonymous source": "a source the article does not name",
     "historical quote": "words quoted from the past, through someone else",
 }
+# One colour per verdict of a check (background, text).
+VERDICT_COLOURS = {
+    "verified": ("#dcfce7", "#14532d"),
+    "misattributed": ("#ffedd5", "#9a3412"),
+    "paraphrased": ("#dbeafe", "#1e40af"),
+    "not found": ("#e5e7eb", "#374151"),
+}
 # Only what the article attributes to someone is coloured in the pane; the writer's narration is not.
 _SPOKEN = {"quote", "partial", "reported", "frame"}
 
@@ -65,6 +72,13 @@ def legend() -> str:
     return f'<div class="otr-legend"><strong>Source types</strong><ul>{items}</ul></div>'
 
 
+def citation(q: Quote) -> str:
+    """A quote as a journalist cites it: “quote” — Speaker (source type), Title, ¶ n (the page adds a link)."""
+    label = q.speaker if q.speaker.endswith(f"({q.source_type})") else f"{q.speaker} ({q.source_type})"
+    where = ", ".join(x for x in (q.title or Path(q.document).name, f"¶ {q.paragraph}" if q.paragraph else "") if x)
+    return f"“{q.text.strip().rstrip(',;:')}” — {label}, {where}"
+
+
 def card(q: Quote, doc_id: str, rank: int) -> str:
     """One quote as a clickable card that knows where it sits in its article."""
     where = f"{_e(q.title or Path(q.document).name)} · ¶ {q.paragraph}" if q.paragraph else _e(q.title)
@@ -74,7 +88,10 @@ def card(q: Quote, doc_id: str, rank: int) -> str:
             f'<div class="otr-meta"><span class="otr-speaker">{_e(q.speaker)}</span> {badge(q.source_type)}'
             f'<span class="otr-where">{where}</span>'
             f'<span class="otr-confidence" title="How likely this passage answers the question (calibrated)">'
-            f'confidence {q.confidence:.0%}</span></div></div>')
+            f'confidence {q.confidence:.0%}</span>'
+            f'<button type="button" class="otr-cite" data-citation="{_e(citation(q))}" '
+            f'title="Copy “quote” — speaker, title, paragraph and a link to this passage">copy citation</button>'
+            f'</div></div>')
 
 
 def abstention(hint: str, reason: str = "") -> str:
@@ -113,9 +130,10 @@ def hint(titles: list[str], units: list[Unit], limit: int = 5) -> str:
     return text.strip()
 
 
-def _segments(article: Article, units: list[Unit], start: int, end: int) -> list[tuple[int, int, Unit | None]]:
-    """Cut [start, end) at every unit boundary; each piece carries the spoken unit covering it, if any."""
-    cuts = {start, end}
+def _segments(article: Article, units: list[Unit], start: int, end: int,
+              marks: tuple[int, ...] = ()) -> list[tuple[int, int, Unit | None]]:
+    """Cut [start, end) at every unit boundary and mark; each piece carries the spoken unit covering it, if any."""
+    cuts = {start, end} | {m for m in marks if start < m < end}
     spoken = [u for u in units if u.kind in _SPOKEN and u.start < end and u.end > start]
     for u in units:
         if start < u.start < end:
@@ -130,14 +148,64 @@ def _segments(article: Article, units: list[Unit], start: int, end: int) -> list
     return out
 
 
+def verdict_chip(verdict: str) -> str:
+    return f'<span class="otr-chip v-{verdict.replace(" ", "-")}">{_e(verdict)}</span>'
+
+
+def draft_html(report, doc_ids: dict[str, str], text: str = "") -> str:
+    """A draft's check: a count per verdict, then one row per quotation, each row a button that shows its
+    archive passage in the pane beside it (doc_ids maps a document path to its id)."""
+    if not report.rows:
+        skipped = f" ({len(report.skipped)} too short to check)" if report.skipped else ""
+        return f'<div class="otr-empty">No quotation of three words or more in the draft{skipped}.</div>'
+    counts = " ".join(f"{verdict_chip(v)} {n}" for v, n in report.counts.items())
+    head = ('<div class="otr-draft-head">'
+            f'<strong>{len(report.rows)} quotation{"s" if len(report.rows) != 1 else ""}</strong> {counts}'
+            + (f' <span class="otr-where">({len(report.skipped)} too short to check)</span>' if report.skipped else "")
+            + "</div>")
+    rows = []
+    for n, r in enumerate(report.rows, 1):
+        q, v, p = r.quote, r.verdict, r.verdict.passage
+        line = text.count("\n", 0, q.start) + 1 if text else 0
+        attrs = ""
+        if p is not None:
+            attrs = (f' role="button" tabindex="0" data-pane="#draft-pane" data-doc="{_e(doc_ids.get(p.document, ""))}"'
+                     f' data-start="{p.start}" data-end="{p.end}" aria-label="Quotation {n}: show the archive passage"')
+        if v.verdict == "paraphrased":
+            archive = ('<div class="otr-diff">' + " ".join(
+                f"<span>{_e(w)}</span>" if op == "=" else f"<del>{_e(w)}</del>" if op == "-" else f"<ins>{_e(w)}</ins>"
+                for op, w in v.diff) + f'</div><div class="otr-where">{v.similarity:.0%} similar</div>')
+        elif p is not None:
+            archive = f'<span class="otr-archive-words">{_e(p.text)}</span>'
+        else:
+            archive = '<span class="otr-where">nothing in the indexed articles is close</span>'
+        source = ""
+        if p is not None:
+            source = (f'<span class="otr-speaker">{_e(p.speaker)}</span> {badge(p.source_type)}'
+                      f'<div class="otr-where">{_e(Path(p.document).name)} [{p.start}:{p.end}]</div>')
+        rows.append(
+            f'<tr class="otr-draft-row v-{v.verdict.replace(" ", "-")}"{attrs}>'
+            f'<td class="otr-n">{n}</td>'
+            f'<td class="otr-draft-words">“{_e(q.text)}”<div class="otr-where">'
+            + (f"line {line}, " if line else "") + f'[{q.start}:{q.end}]</div></td>'
+            f'<td class="otr-claimed">{_e(q.speaker) or "<em>nobody</em>"}</td>'
+            f'<td class="otr-verdict-cell">{verdict_chip(v.verdict)}</td>'
+            f'<td class="otr-archive">{archive}</td><td class="otr-archive-source">{source}</td></tr>')
+    return (f'<div class="otr-draft">{head}<table class="otr-draft-table"><thead><tr><th>#</th>'
+            '<th>In the draft</th><th>Given to</th><th>Verdict</th><th>In the archive</th><th>Archive source</th>'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
 def article_pane(article: Article, doc_id: str, units: list[Unit], active: bool,
-                 highlight: tuple[int, int] | None = None) -> str:
-    """One article, exactly as loaded, cut into spans that a quote card can highlight."""
+                 highlight: tuple[int, int] | None = None, marks: tuple[int, ...] = ()) -> str:
+    """One article, exactly as loaded, cut into spans that a quote card can highlight; `marks` are more
+    offsets to cut at, so that a passage that is not a whole unit (a check's, a link's) can be highlighted."""
     text = article.text
+    marks = tuple(marks) + (highlight or ())
 
     def spans(s0: int, e0: int) -> str:
         parts = []
-        for s, e, u in _segments(article, units, s0, e0):
+        for s, e, u in _segments(article, units, s0, e0, marks):
             cls = ["otr-seg"]
             title = ""
             if u is not None and u.source_type != "author":
@@ -158,12 +226,15 @@ def article_pane(article: Article, doc_id: str, units: list[Unit], active: bool,
             f'{"".join(head)}{body}</section>')
 
 
-def pane(docs: list[tuple[str, Article, list[Unit]]], active: str, highlight: tuple[int, int] | None) -> str:
-    """The article pane: the given documents, only the active one shown."""
+def pane(docs: list[tuple[str, Article, list[Unit]]], active: str, highlight: tuple[int, int] | None,
+         marks: dict[str, tuple[int, ...]] | None = None) -> str:
+    """The article pane: the given documents, only the active one shown (marks: more cuts, per doc_id)."""
     if not docs:
         return '<div class="otr-empty">No article is indexed yet.</div>'
+    marks = marks or {}
     return '<div class="otr-pane">' + "".join(
-        article_pane(a, d, u, d == active, highlight if d == active else None) for d, a, u in docs) + "</div>"
+        article_pane(a, d, u, d == active, highlight if d == active else None, marks.get(d, ()))
+        for d, a, u in docs) + "</div>"
 
 
 CSS = """
@@ -192,16 +263,32 @@ CSS = """
 .otr-legend ul { list-style: none; padding: 0; margin: .3em 0; } .otr-legend li { margin: .2em 0; }
 .otr-verdict-head { font-size: 1.1em; margin-bottom: .3em; } .otr-claim { margin: .2em 0 .5em; }
 .otr-diff del { background: #fee2e2; color: #7f1d1d; } .otr-diff ins { background: #dcfce7; color: #14532d; text-decoration: underline; }
+.otr-cite { margin-left: .3em; font-size: .85em; border: 1px solid #d1d5db; border-radius: 6px; padding: .05em .5em; background: transparent; color: inherit; cursor: pointer; }
+.otr-cite:hover, .otr-cite:focus { border-color: #2563eb; }
+.otr-chip { border-radius: 999px; padding: .05em .6em; font-size: .85em; font-weight: 600; white-space: nowrap; }
+.otr-draft, .otr-draft-table { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.otr-draft-head { margin: 0 0 .5em; display: flex; flex-wrap: wrap; gap: .4em; align-items: center; }
+.otr-draft-table { border-collapse: collapse; width: 100%; font-size: .92em; }
+.otr-draft-table th { text-align: left; border-bottom: 2px solid #d1d5db; padding: .3em .4em; }
+.otr-draft-table td { border-bottom: 1px solid #e5e7eb; padding: .4em; vertical-align: top; }
+.otr-draft-row[role=button] { cursor: pointer; }
+.otr-draft-row:hover, .otr-draft-row:focus { outline: 2px solid #93c5fd; outline-offset: -2px; }
+.otr-draft-row.selected { outline: 2px solid #2563eb; outline-offset: -2px; }
+.otr-draft-row td:first-child { border-left: 5px solid transparent; }
 @media (max-width: 700px) { .otr-pane { max-height: none; } }
-""" + "".join(f".{slug(t)} {{ background: {bg}; color: {fg}; }}\n" for t, (bg, fg) in COLOURS.items())
+""" + "".join(f".{slug(t)} {{ background: {bg}; color: {fg}; }}\n" for t, (bg, fg) in COLOURS.items()) + "".join(
+    f".otr-chip.v-{v.replace(' ', '-')} {{ background: {bg}; color: {fg}; }}\n"
+    f".otr-draft-row.v-{v.replace(' ', '-')} td:first-child {{ border-left-color: {fg}; }}\n"
+    for v, (bg, fg) in VERDICT_COLOURS.items())
 
 # Clicking a card (or Enter on it) highlights its passage in the pane and scrolls to it; a new answer
 # from the server arrives with its first quote highlighted already, and is scrolled into view too.
 JS = """
 <script>
 (() => {
+  const CLICKABLE = '.otr-card, .otr-draft-row[data-doc]';
   function show(card) {
-    const pane = document.querySelector('#article-pane');
+    const pane = document.querySelector(card.dataset.pane || '#article-pane');
     if (!pane) return;
     const doc = card.dataset.doc, s = +card.dataset.start, e = +card.dataset.end;
     const section = pane.querySelector('.otr-doc[data-doc="' + CSS.escape(doc) + '"]');
@@ -212,16 +299,38 @@ JS = """
     section.querySelectorAll('.otr-seg').forEach(x => {
       if (+x.dataset.s >= s && +x.dataset.e <= e) { x.classList.add('hl'); first = first || x; }
     });
-    document.querySelectorAll('.otr-card.selected').forEach(c => c.classList.remove('selected'));
+    document.querySelectorAll('.otr-card.selected, .otr-draft-row.selected').forEach(c => c.classList.remove('selected'));
     card.classList.add('selected');
     if (first) first.scrollIntoView({block: 'center', behavior: 'smooth'});
   }
+  function copy(text) {
+    // The clipboard API needs a secure context (127.0.0.1 is one); elsewhere the older command still works.
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    const area = document.createElement('textarea');
+    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
+    document.body.appendChild(area); area.select();
+    try { document.execCommand('copy'); } finally { area.remove(); }
+    return Promise.resolve();
+  }
+  function cite(button) {
+    const card = button.closest('.otr-card');
+    const link = location.origin + location.pathname + '?doc=' + encodeURIComponent(card.dataset.doc)
+      + '&start=' + card.dataset.start + '&end=' + card.dataset.end;
+    const text = button.dataset.citation + ' ' + link;
+    copy(text).then(() => {
+      button.dataset.copied = text; button.textContent = 'copied';
+      setTimeout(() => { button.textContent = 'copy citation'; }, 2000);
+    }, () => { button.textContent = 'copy failed'; });
+  }
   document.addEventListener('click', ev => {
-    const card = ev.target.closest && ev.target.closest('.otr-card');
+    const button = ev.target.closest && ev.target.closest('.otr-cite');
+    if (button) { ev.stopPropagation(); cite(button); return; }
+    const card = ev.target.closest && ev.target.closest(CLICKABLE);
     if (card) show(card);
   });
   document.addEventListener('keydown', ev => {
-    const card = ev.target.closest && ev.target.closest('.otr-card');
+    if (ev.target.closest && ev.target.closest('.otr-cite')) return;
+    const card = ev.target.closest && ev.target.closest(CLICKABLE);
     if (card && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); show(card); }
   });
   new MutationObserver(() => {
@@ -334,10 +443,10 @@ class Reader:
     def transcript(self, turns: list[Turn], doc_id: str | None = None) -> str:
         return transcript(turns, self.doc_ids, self.hint(doc_id))
 
-    def pane(self, turns: list[Turn], doc_id: str | None = None) -> str:
-        """The article pane for a chat: every document it quotes, showing the newest answer's first quote."""
+    def pane(self, turns: list[Turn], doc_id: str | None = None, highlight: tuple[int, int] | None = None) -> str:
+        """The article pane for a chat: every document it quotes, showing the newest answer's first quote (or,
+        with no answer yet, doc_id with `highlight` marked: a permalink's passage)."""
         wanted: list[str] = []
-        highlight = None
         active = doc_id or ""
         for t in turns:
             for q in t.answer.quotes if t.answer else ():
@@ -374,6 +483,54 @@ class Reader:
                 self._checker = Checker(self.assistant.store, self.assistant.retriever)
             return self._checker.check(claim, speaker, doc_id)
 
+    def check_draft(self, text: str, name: str = "draft", doc_id: str | None = None):
+        """A draft's DraftReport: every quotation in it checked against the indexed articles (or one)."""
+        from assistant.attribution import load_nlp
+        from assistant.check import Checker
+        from assistant.draft import check_draft
+
+        nlp = load_nlp()  # outside the lock: a question need not wait for the parser to load
+        with self._lock:
+            self.assistant.sync()
+            self._follow()
+            if getattr(self, "_checker", None) is None:
+                self._checker = Checker(self.assistant.store, self.assistant.retriever)
+            return check_draft(text, self._checker, name, doc_id, nlp)
+
+    def draft_pane(self, report) -> str:
+        """The archive pane of a draft's check: every article its quotations were found in, the first
+        passage highlighted."""
+        wanted, highlight, marks = [], None, {}
+        for r in report.rows:
+            p = r.verdict.passage
+            d = self.doc_ids.get(p.document) if p else None
+            if not d:
+                continue
+            if d not in wanted:
+                wanted.append(d)
+            highlight = highlight or (d, p.start, p.end)
+            marks[d] = marks.get(d, ()) + (p.start, p.end)  # every row's passage can be highlighted exactly
+        docs = [(d, a, self.units(d)) for d in wanted if (a := self.article(d)) is not None]
+        if not docs:
+            return '<div class="otr-empty">The archive passages of the quotations show here.</div>'
+        return pane(docs, highlight[0], highlight[1:], marks)
+
+    def add_article(self, path: str | Path, name: str) -> str:
+        """Index an uploaded article file (ArticleError, with the `index` command's reason, for a bad one);
+        its doc_id. Questions wait meanwhile, then see it."""
+        from assistant.attribution import load_nlp
+        from assistant.indexing import index_upload
+
+        nlp = load_nlp()
+        with self._lock:
+            doc_id = index_upload(Path(path), name, self.assistant.store, nlp)
+            # This process wrote: the store's stamp already matches, so the caches are dropped here.
+            self.assistant.retriever.refresh()
+            self.assistant.ranker.refresh()
+            self._checker = None
+            self.refresh()
+        return doc_id
+
     def audits(self, doc_id: str | None = None) -> list:
         """The source audit of one document, or of each."""
         from assistant.audit import audit
@@ -404,9 +561,8 @@ class Reader:
 
 def verdict_html(v) -> str:
     """A check's verdict: the claim, the article's words (with a word diff for a paraphrase) and their speaker."""
-    colours = {"verified": "#166534", "misattributed": "#9a3412", "paraphrased": "#1e40af", "not found": "#374151"}
     said = f" — claimed for {_e(v.claimed_speaker)}" if v.claimed_speaker else ""
-    out = [f'<div class="otr-verdict"><div class="otr-verdict-head" style="color:{colours[v.verdict]}">'
+    out = [f'<div class="otr-verdict"><div class="otr-verdict-head" style="color:{VERDICT_COLOURS[v.verdict][1]}">'
            f'<strong class="otr-verdict-word">{_e(v.verdict.upper())}</strong>{said}</div>',
            f'<div class="otr-claim">Claim: “{_e(v.claim.strip())}”</div>']
     p = v.passage

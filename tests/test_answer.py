@@ -52,7 +52,8 @@ def test_answer_json_shape(assistant_):
     assert set(d) == {"question", "abstained", "quotes"}
     assert d["quotes"]
     for q in d["quotes"]:
-        assert set(q) == {"text", "speaker", "source_type", "document", "start", "end", "score", "confidence"}
+        assert set(q) == {"text", "speaker", "source_type", "document", "start", "end", "score", "confidence",
+                          "doc_id", "title", "paragraph"}
 
 
 @pytest.mark.parametrize("question", [

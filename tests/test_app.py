@@ -356,7 +356,7 @@ def test_api_ask_contract(seed_app):
     assert ans["abstained"] is False
     assert isinstance(ans["quotes"], list) and 1 <= len(ans["quotes"]) <= 3
     types = {"text": str, "speaker": str, "source_type": str, "document": str, "start": int, "end": int,
-             "score": float, "confidence": float}
+             "score": float, "confidence": float, "doc_id": str, "title": str, "paragraph": int}
     for q in ans["quotes"]:
         assert set(q) == set(types)
         for key, kind in types.items():

@@ -16,7 +16,8 @@ from assistant.cli import main
 from assistant.evaluation import METRICS
 
 QUESTION = "What did Moolenaar say American companies must do?"
-QUOTE_KEYS = {"text", "speaker", "source_type", "document", "start", "end", "score", "confidence"}
+QUOTE_KEYS = {"text", "speaker", "source_type", "document", "start", "end", "score", "confidence", "doc_id", "title",
+              "paragraph"}
 
 
 @pytest.fixture
@@ -205,7 +206,10 @@ def test_eval_writes_one_answer_per_question(eval_run, gold_path):
     rows = [json.loads(line) for line in answers.read_text(encoding="utf-8").splitlines()]
     assert [r["question"] for r in rows] == [g["question"] for g in gold]
     for r in rows:
-        assert set(r) == {"question", "abstained", "quotes"} | ({"reason", "best"} if r["abstained"] else set())
+        # Each row is an answer (the reference scorer reads it) plus the gold id and what it scored.
+        assert set(r) == ({"id", "question", "abstained", "quotes", "metrics", "failure"}
+                          | ({"reason", "best"} if r["abstained"] else set()))
+        assert set(r["metrics"]) == set(METRICS)
         for q in r["quotes"]:
             assert set(q) == QUOTE_KEYS
             assert q["text"] == file_slice(q["document"], q["start"], q["end"])

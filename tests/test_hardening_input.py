@@ -35,7 +35,7 @@ SEEDS = REPO / "seeds"
 MAX_CHARS = 2000
 CONTRACT_KEYS = {"question", "abstained", "quotes"}
 QUOTE_TYPES = {"text": str, "speaker": str, "source_type": str, "document": str, "start": int, "end": int,
-               "score": float, "confidence": float}
+               "score": float, "confidence": float, "doc_id": str, "title": str, "paragraph": int}
 # A question about the seed article that the assistant answers (see tests/test_cli.py).
 ARRESTS = "How many arrests did the Interpol operation lead to?"
 

@@ -537,7 +537,7 @@ def test_audit_json(bakery_audit):
     assert j["sources"][0]["positions"][1]["paragraph"] == 3
     assert j["summary"] == {
         "sentences": 8, "author_sentences": 3, "attributed_sentences": 5, "author_share": 0.375,
-        "attributed_share": 0.625, "anonymous_passages": 1,
+        "attributed_share": 0.625, "passages": 5, "anonymous_passages": 1, "anonymous_share": 0.2,
         "passages_by_type": {"official report": 1, "public official": 2, "law enforcement": 0, "named source": 1,
                              "anonymous source": 1, "historical quote": 0},
     }
@@ -609,7 +609,7 @@ def run(capsys, argv: list[str]) -> tuple[int, str, str]:
 def test_cli_check_json(capsys, store_dir, claim, speaker, verdict):
     argv = ["check", claim, "--json", "--store", store_dir] + (["--speaker", speaker] if speaker else [])
     code, out, err = run(capsys, argv)
-    assert code == 0, err
+    assert code == (0 if verdict == "verified" else 3), err  # 3: not verified (see `check --help`)
     lines = out.strip().splitlines()
     assert len(lines) == 1
     j = json.loads(lines[0])
@@ -633,7 +633,7 @@ def test_cli_check_json(capsys, store_dir, claim, speaker, verdict):
 
 def test_cli_check_readable_misattributed_names_the_true_speaker(capsys, store_dir):
     code, out, _ = run(capsys, ["check", LENIN, "--speaker", "Oleg Gordievsky", "--store", store_dir])
-    assert code == 0
+    assert code == 3
     assert "MISATTRIBUTED" in out
     gives = next(line for line in out.splitlines() if "gives them to" in line)
     assert "Lenin" in gives and "not Oleg Gordievsky" in gives
@@ -642,7 +642,7 @@ def test_cli_check_readable_misattributed_names_the_true_speaker(capsys, store_d
 
 def test_cli_check_readable_paraphrase_shows_the_diff(capsys, store_dir):
     code, out, _ = run(capsys, ["check", TERRIBLE, "--speaker", "Moolenaar", "--store", store_dir])
-    assert code == 0
+    assert code == 3
     assert "PARAPHRASED" in out
     assert "[-terrible-]" in out and "{+heinous+}" in out
     assert "“China made billions of dollars off of these heinous acts”" in out
@@ -672,13 +672,13 @@ def test_cli_check_document_scope(capsys, own_dir):
     claim = "The town will help the owners rebuild"
     code, out, _ = run(capsys, ["check", claim, "--speaker", "Chen", "--document", "bakery.txt", "--json",
                                 "--store", own_dir])
-    assert code == 0
+    assert code == 3
     j = json.loads(out)
     assert j["verdict"] == "misattributed"
     assert "Moreau" in j["passage"]["speaker"]
     assert Path(j["passage"]["document"]).name == "bakery.txt"
     code, out, _ = run(capsys, ["check", claim, "--document", "bridge.txt", "--json", "--store", own_dir])
-    assert code == 0
+    assert code == 3
     assert json.loads(out)["verdict"] != "verified"
 
 
