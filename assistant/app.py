@@ -199,7 +199,7 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
                 doc_id = reader.add_article(path, name)
             except AssistantError as exc:  # a bad file: the index command's reason, and nothing changes
                 raise gr.Error(str(exc)) from exc
-            title = reader.docs.get(doc_id, {}).get("title") or name
+            title = reader.title(doc_id, name)
             status = (f'<div class="otr-added" role="status">Added “{web.html.escape(title)}”: ask about it now; '
                       "it is selected under Settings.</div>")
             return (status, reader.pane(history, doc_id), *lists(doc_id, checked, audited, drafted),
@@ -282,7 +282,7 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
             try:
                 if document:  # an article indexed a moment ago is found by name
                     reader.sync()
-                doc_id = reader.assistant.store.find_document(document) if document else None
+                doc_id = reader.find_document(document)
                 return reader.ask(question, int(top_k), doc_id).to_json()
             except AssistantError as exc:  # a bad question, an unknown document: a message, not a trace
                 raise gr.Error(str(exc)) from exc
@@ -294,7 +294,7 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
             try:
                 if document:
                     reader.sync()
-                doc_id = reader.assistant.store.find_document(document) if document else None
+                doc_id = reader.find_document(document)
                 return reader.check(claim, speaker or None, doc_id).to_json()
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
@@ -306,7 +306,7 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
             try:
                 if document:
                     reader.sync()
-                doc_id = reader.assistant.store.find_document(document) if document else None
+                doc_id = reader.find_document(document)
                 return reader.check_draft(draft_text(draft or "", "draft"), "draft", doc_id).to_json()
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
@@ -315,7 +315,7 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
             """The source audit of one article, or of each: as `python -m assistant sources --json`."""
             try:
                 reader.sync()
-                doc_id = reader.assistant.store.find_document(document) if document else None
+                doc_id = reader.find_document(document)
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
             return [a.to_json() for a in reader.audits(doc_id)]
@@ -326,8 +326,7 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
                 reader.sync()
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
-            return [document_json(d, info) for d, info in sorted(reader.docs.items(),
-                                                                 key=lambda kv: kv[1].get("source") or kv[1]["path"])]
+            return [r.to_json() for r in sorted(reader.docs.values(), key=lambda r: r.source)]
 
         gr.api(api_check, api_name="check")
         gr.api(api_check_draft, api_name="check_draft")
@@ -351,7 +350,7 @@ def permalink(reader, params: dict) -> tuple[str, str, tuple[int, int] | None] |
     doc_id = ""
     if ref:
         try:
-            doc_id = reader.assistant.store.find_document(ref)
+            doc_id = reader.find_document(ref)
         except AssistantError as exc:
             gr.Warning(f"This link names an article that is not indexed here: {exc}")
             return ("", q, None) if q else None
@@ -367,13 +366,6 @@ def permalink(reader, params: dict) -> tuple[str, str, tuple[int, int] | None] |
         else:
             gr.Warning("This link's passage (start and end) is not in the article; the article is shown whole.")
     return doc_id, q, highlight
-
-
-def document_json(doc_id: str, info: dict) -> dict:
-    """One indexed document as `documents --json` prints it."""
-    return {"id": doc_id, "title": info.get("title", ""), "author": info.get("author", ""),
-            "date": info.get("date", ""), "units": info.get("units", 0),
-            "source": info.get("source") or info["path"], "text": info["path"]}
 
 
 def sources_view(reader, doc_id: str):
@@ -475,14 +467,13 @@ def serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "200")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "2000")
     from assistant.errors import AssistantError
-    from assistant.session import open_assistant
+    from assistant.library import OnTheRecord
     from assistant.web import Reader
 
     try:
         settings = load_settings().with_(store_dir=args.store, chroma_host=args.chroma_host)
         # An empty store still serves: the page says so, and shows articles as soon as they are indexed.
-        assistant = open_assistant(settings, progress=True, require_documents=False)
-        reader = Reader(assistant)
+        reader = Reader(OnTheRecord.open(settings, progress=True, require_documents=False))
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

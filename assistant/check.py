@@ -179,8 +179,8 @@ class Checker:
 
     def _passage(self, doc_id: str, text: str, s: int, e: int) -> Passage:
         u = self.attribution(doc_id, s, e)
-        info = self.store.documents()[doc_id]
-        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else "author", info["path"], s, e)
+        path = self.store.documents()[doc_id].path
+        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else "author", path, s, e)
 
     def _closest(self, claim: str, folded: str, speaker: str | None, docs: list[str]) -> Verdict:
         """The nearest passage by characters (rapidfuzz) or meaning (MiniLM), if it is near enough."""

@@ -12,7 +12,7 @@ from assistant import __version__
 from assistant.draft import EXIT_NOT_VERIFIED, EXIT_VERIFIED
 from assistant.errors import AssistantError
 from assistant.export import FORMATS
-from assistant.session import open_assistant, where
+from assistant.library import OnTheRecord, where
 from assistant.settings import Settings, load_settings
 
 log = logging.getLogger("assistant")
@@ -134,15 +134,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m assistant") -> in
 
 
 def _index(args, settings: Settings) -> int:
-    from assistant.indexing import index_paths
-    from assistant.store import Store
+    from assistant.library import index
 
     paths = args.paths or ([settings.seeds_dir] if settings.seeds_dir is not None else [])
     if not paths:
         raise AssistantError("give the article files or folders to index: 'on-the-record index PATH...'")
-    store = Store(settings)
-    report = index_paths(paths, store, rebuild=args.rebuild,
-                         progress=sys.stderr.isatty(), prune=args.prune)
+    report = index(paths, settings, rebuild=args.rebuild, prune=args.prune, progress=sys.stderr.isatty())
     for path, why in report.failed:
         print(f"skipped {why}", file=sys.stderr)
     for path in report.skipped:
@@ -169,19 +166,17 @@ def _table(mode: str, columns, rows, header: bool = True) -> None:
 
 
 def _documents(args, settings: Settings) -> int:
-    from assistant.app import document_json
-    from assistant.store import Store
+    from assistant.library import stored_documents
 
     mode = _mode(args)
-    docs = Store(settings).documents()
-    rows = sorted(docs.items(), key=lambda kv: kv[1].get("source") or kv[1]["path"])
+    rows = stored_documents(settings)
     if mode in FORMATS:
         from assistant.export import DOCUMENT_COLUMNS, document_rows
 
-        _table(mode, DOCUMENT_COLUMNS, document_rows(document_json(d, info) for d, info in rows))
+        _table(mode, DOCUMENT_COLUMNS, document_rows(r.to_json() for r in rows))
         return 0
-    for d, info in rows:
-        rec = document_json(d, info)
+    for r in rows:
+        d, rec = r.doc_id, r.to_json()
         if args.json:
             print(json.dumps(rec, ensure_ascii=False))
         else:
@@ -202,14 +197,14 @@ def _ask(args, settings: Settings) -> int:
     mode = _mode(args)
     if args.top_k is not None and args.top_k < 1:
         raise QuestionError(f"--top-k must be at least 1, not {args.top_k}")
-    assistant = open_assistant(settings)
-    doc_id = assistant.store.find_document(args.document) if args.document else None
+    library = OnTheRecord.open(settings)
+    doc_id = library.find_document(args.document)
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     status = 0
     header = True  # a table's header row comes once, before the first answer's rows
     for q in questions:
         try:
-            ans = assistant.ask(q, top_k=args.top_k, doc_id=doc_id)
+            ans = library.ask(q, top_k=args.top_k, doc_id=doc_id)
         except QuestionError as exc:
             if args.question is not None:
                 raise
@@ -273,7 +268,6 @@ def _quotes(args, settings: Settings) -> int:
 
 
 def _check(args, settings: Settings) -> int:
-    from assistant.check import Checker
     from assistant.draft import verdict_status
     from assistant.export import VERDICT_COLUMNS, verdict_rows
 
@@ -284,9 +278,8 @@ def _check(args, settings: Settings) -> int:
         return _check_draft(args, settings, mode)
     if args.claim is None:
         raise AssistantError("give the quoted words to check, or a draft with --draft FILE")
-    assistant = open_assistant(settings)
-    doc_id = assistant.store.find_document(args.document) if args.document else None
-    v = Checker(assistant.store, assistant.retriever).check(args.claim, args.speaker, doc_id)
+    library = OnTheRecord.open(settings)
+    v = library.check(args.claim, args.speaker, library.find_document(args.document))
     if mode in FORMATS:
         _table(mode, VERDICT_COLUMNS, verdict_rows(v))
     elif args.json:
@@ -297,15 +290,12 @@ def _check(args, settings: Settings) -> int:
 
 
 def _check_draft(args, settings: Settings, mode: str) -> int:
-    from assistant.attribution import load_nlp
-    from assistant.check import Checker
-    from assistant.draft import check_draft, read_draft
+    from assistant.draft import read_draft
     from assistant.export import DRAFT_COLUMNS, draft_rows
 
     text = read_draft(args.draft)  # before the store opens: a bad file is reported at once
-    assistant = open_assistant(settings)
-    doc_id = assistant.store.find_document(args.document) if args.document else None
-    report = check_draft(text, Checker(assistant.store, assistant.retriever), args.draft.name, doc_id, load_nlp())
+    library = OnTheRecord.open(settings)
+    report = library.check_draft(text, args.draft.name, library.find_document(args.document))
     if mode in FORMATS:
         _table(mode, DRAFT_COLUMNS, draft_rows(report))
     elif mode == "json":
@@ -370,17 +360,13 @@ def format_verdict(v) -> str:
 
 
 def _sources(args, settings: Settings) -> int:
-    from assistant.audit import audit
-
     from assistant.export import CORPUS_COLUMNS, SOURCE_COLUMNS, corpus_rows, source_rows
 
     mode = _mode(args)
-    assistant = open_assistant(settings)
+    library = OnTheRecord.open(settings)
     args.document = args.document or args.document_opt
-    docs = [assistant.store.find_document(args.document)] if args.document else sorted(
-        assistant.store.documents(), key=lambda d: assistant.store.documents()[d]["path"])
     by = args.by or ("source" if args.document else "article")
-    audits = [audit([u for u in assistant.retriever.units if u.doc_id == d]) for d in docs]
+    audits = library.audits(library.find_document(args.document))
     if mode == "json":
         for a in audits:
             print(json.dumps(a.to_json(), ensure_ascii=False))
@@ -443,24 +429,24 @@ def _eval(args, settings: Settings) -> int:
 
     bounds = [parse_bound(b) for b in args.fail_under]  # a bad bound fails before the questions are asked
     gold = load_gold(args.gold)
-    assistant = open_assistant(settings)
+    library = OnTheRecord.open(settings)
     scope: dict[str, str | None] = {}
     for row in gold:
         # A row that names its article is answered from that article alone, as a reader viewing it would be.
         if row.document and row.document not in scope:
             try:
-                scope[row.document] = assistant.store.find_document(args.gold.parent / row.document)
+                scope[row.document] = library.find_document(args.gold.parent / row.document)
             except StoreError:
                 scope[row.document] = None
                 log.warning("%s: not indexed; its questions are answered from every article", row.document)
     answers = []
     for row in progress_bar(gold, desc="answering", enabled=len(gold) > 50, unit="question"):
         try:
-            answers.append(assistant.ask(row.question, doc_id=scope.get(row.document)).to_json())
+            answers.append(library.ask(row.question, doc_id=scope.get(row.document)).to_json())
         except QuestionError as exc:
             answers.append({"question": row.question, "abstained": True, "quotes": [], "error": str(exc)})
 
-    docs = [assistant.store.document_text(d) for d in assistant.store.documents()]
+    docs = library.document_texts()
     summary, fails = score(gold, answers, docs)
     if args.answers:
         _write_answers(args.answers, gold, answers, [question_metrics(r, a, docs) for r, a in zip(gold, answers)])

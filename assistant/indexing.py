@@ -68,9 +68,9 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
         known = store.documents()
         by_source: dict[str, set[str]] = {}
         for d, info in known.items():
-            by_source.setdefault(info.get("source") or info.get("path"), set()).add(d)
+            by_source.setdefault(info.source, set()).add(d)
         todo: list[tuple[Article, str]] = []
-        pending: dict[str, dict] = {}  # doc_id -> record of what this run will index
+        pending: dict[str, str] = {}  # doc_id -> the source of what this run will index
         bar = progress_bar(total=len(files), desc="reading", enabled=progress, unit="file")
         for f in files:
             try:
@@ -87,15 +87,15 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 report.skipped.append(source)
                 _step(bar, f"{f.name} (unchanged)")
                 continue
-            twin = known.get(article.doc_id) or pending.get(article.doc_id)
-            if twin and Path(twin.get("source") or twin["path"]).exists():
+            twin = known[article.doc_id].source if article.doc_id in known else pending.get(article.doc_id)
+            if twin and Path(twin).exists():
                 # The same text from another file: indexed once, under the first file.
-                log.info("%s has the same text as %s; indexed once", source, twin.get("source"))
+                log.info("%s has the same text as %s; indexed once", source, twin)
                 report.skipped.append(source)
                 _step(bar, f"{f.name} (same as another file)")
                 continue
             todo.append((article, source))
-            pending[article.doc_id] = {"source": source, "path": article.path}
+            pending[article.doc_id] = source
             _step(bar, f.name)
         bar.close()
         if todo:
@@ -193,7 +193,7 @@ def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexRepor
         return None
     if served:
         root = seeds.resolve()
-        sources = [Path(info.get("source") or info["path"]).resolve() for info in have.values()]
+        sources = [Path(info.source).resolve() for info in have.values()]
         if any(root not in src.parents for src in sources):
             return None  # a store built from other articles (`index PATH`): answer from it as it is
     want = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -31,6 +32,37 @@ def failed(settings: Settings, what: str, exc: Exception) -> StoreError:
                       "run 'python -m assistant index --rebuild' if it keeps failing")
 
 
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One served document, as its registry record holds it."""
+
+    doc_id: str
+    path: str  # the canonical text its offsets refer to (the file itself, or the converted text of an HTML file)
+    source: str  # the file it was indexed from
+    title: str = ""
+    author: str = ""
+    date: str = ""
+    units: int = 0
+    indexed_at: float = 0.0
+
+    @classmethod
+    def from_metadata(cls, doc_id: str, meta: dict) -> DocumentRecord:
+        path = str(meta.get("path") or "")
+        return cls(doc_id, path, str(meta.get("source") or path), str(meta.get("title") or ""),
+                   str(meta.get("author") or ""), str(meta.get("date") or ""), int(meta.get("units") or 0),
+                   float(meta.get("indexed_at") or 0.0))
+
+    @property
+    def label(self) -> str:
+        """The title, or the file name when it has none."""
+        return self.title or Path(self.path).name
+
+    def to_json(self) -> dict:
+        """The record as `documents --json` prints it."""
+        return {"id": self.doc_id, "title": self.title, "author": self.author, "date": self.date,
+                "units": self.units, "source": self.source, "text": self.path}
+
+
 class Registry:
     """The documents collection of a store, with what it caches of it until `refresh`."""
 
@@ -39,7 +71,7 @@ class Registry:
         self._client = client  # the store's client, opened when first needed
         self.model_key = model_key
         self._collection = None
-        self._docs: dict[str, dict] | None = None
+        self._docs: dict[str, DocumentRecord] | None = None
         self._manifest: dict | None = None
         self._seen = ""  # the stamp of the documents as last read
 
@@ -91,13 +123,13 @@ class Registry:
                 raise failed(self.settings, "opening the document registry", exc) from exc
             return None
 
-    def _records(self, col) -> dict[str, dict]:
+    def _records(self, col) -> dict[str, DocumentRecord]:
         if self._docs is None:
             try:
                 got = col.get(include=["metadatas"])
             except Exception as exc:  # noqa: BLE001
                 raise failed(self.settings, "reading the document registry", exc) from exc
-            self._docs = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
+            self._docs = {i: DocumentRecord.from_metadata(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])}
         return self._docs
 
     def stamp(self) -> str:
@@ -130,8 +162,8 @@ class Registry:
         m = self.manifest()
         return m.get("schema") == SCHEMA_VERSION and m.get("model") == self.model_key
 
-    def documents(self) -> dict[str, dict]:
-        """doc_id -> record (path, source, title, author, date, units, indexed_at) of every served document."""
+    def documents(self) -> dict[str, DocumentRecord]:
+        """doc_id -> the record of every served document."""
         if not self.compatible():
             return {}
         return dict(self.manifest().get("documents", {}))
@@ -158,7 +190,7 @@ class Registry:
         info = self.documents().get(doc_id)
         if info is None:
             raise StoreError(f"{doc_id}: no such document in the index")
-        path = Path(info["path"])
+        path = Path(info.path)
         if not path.exists():
             path = self.documents_dir / f"{doc_id}.txt"
             if not path.exists():
@@ -175,8 +207,8 @@ class Registry:
             return ref
         target = Path(ref).expanduser()
 
-        def names(info: dict) -> list[Path]:  # the text the offsets refer to, and the file it came from
-            return [Path(info["path"])] + ([Path(info["source"])] if info.get("source") else [])
+        def names(info: DocumentRecord) -> list[Path]:  # the text the offsets refer to, and the file it came from
+            return [Path(info.path), Path(info.source)]
 
         by_path = [d for d, info in docs.items() if target.resolve() in names(info)]
         if by_path:
@@ -184,7 +216,7 @@ class Registry:
         by_name = list(dict.fromkeys(d for d, info in docs.items() for n in names(info) if n.name == target.name))
         if len(by_name) == 1:
             return by_name[0]
-        listed = ", ".join(sorted(Path(info.get("source") or info["path"]).name for info in docs.values())[:5])
+        listed = ", ".join(sorted(Path(info.source).name for info in docs.values())[:5])
         names_ = listed or "none"
         why = "several indexed articles have that file name" if by_name else "no indexed article matches it"
         raise StoreError(f"{ref}: {why} (indexed: {names_}{', …' if len(docs) > 5 else ''})")

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 from assistant.errors import StoreError
 from assistant.locking import write_lock
-from assistant.registry import REGISTRY_SUFFIX, SCHEMA_VERSION, SERVER_HINT, Registry, failed
+from assistant.registry import REGISTRY_SUFFIX, SCHEMA_VERSION, SERVER_HINT, DocumentRecord, Registry, failed
 from assistant.settings import Settings, offline_environment
 from assistant.units import Unit
 
@@ -185,8 +185,8 @@ class Store:
         """True when the store was built by this schema and embedding model."""
         return self.registry.compatible()
 
-    def documents(self) -> dict[str, dict]:
-        """doc_id -> record (path, source, title, author, date, units, indexed_at) of every served document."""
+    def documents(self) -> dict[str, DocumentRecord]:
+        """doc_id -> the record of every served document."""
         return self.registry.documents()
 
     def document_text(self, doc_id: str) -> str:
@@ -291,8 +291,7 @@ class Store:
         self.registry.write(records, [text for _d, _u, text, _v in items])
         self.refresh()
         new = {(doc.get("source") or doc.get("path")): doc["doc_id"] for doc, *_rest in items}
-        stale = [d for d, info in self.documents().items()
-                 if new.get(info.get("source") or info.get("path"), d) != d]
+        stale = [d for d, info in self.documents().items() if new.get(info.source, d) != d]
         for d in stale:  # an older version of the same file
             self.delete_document(d)
 
@@ -306,7 +305,7 @@ class Store:
         """Remove documents whose source file is gone or not among keep_sources; returns their sources."""
         gone = []
         for d, info in self.documents().items():
-            source = info.get("source") or info.get("path")
+            source = info.source
             if source not in keep_sources and not Path(source).exists():
                 self.delete_document(d)
                 gone.append(source)

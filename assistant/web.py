@@ -343,29 +343,26 @@ JS = """
 
 
 class Reader:
-    """One reader's view of an assistant: answers as HTML, and the articles they quote."""
+    """One reader's view of the archive (an OnTheRecord): answers as HTML, and the articles they quote."""
 
-    def __init__(self, assistant):
+    def __init__(self, library):
         import threading
 
-        self.assistant = assistant
+        self.library = library
         self._lock = threading.Lock()  # the assistant's caches are not built for concurrent questions
-        self._articles: dict[str, Article] = {}
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read the list of indexed documents (after indexing more)."""
-        store = self.assistant.store
-        self.docs = store.documents()
-        self.doc_ids = {info["path"]: d for d, info in self.docs.items()}
-        self._articles = {d: a for d, a in self._articles.items() if d in self.docs}
-        self._version = store.version
+        self.docs = {r.doc_id: r for r in self.library.documents()}
+        self.doc_ids = {r.path: d for d, r in self.docs.items()}
+        self._version = self.library.version
 
     def sync(self) -> None:
         """Pick up documents indexed, changed or pruned by another process since the last look (one cheap
         check of the store's stamp; the caches reload only when it changed)."""
         with self._lock:
-            self.assistant.sync()
+            self.library.sync()
             self._follow()
 
     @property
@@ -374,57 +371,47 @@ class Reader:
         return self._version
 
     def _follow(self) -> None:
-        # The assistant may have reloaded while answering: the document list follows it.
-        if self.assistant.store.version != self._version:
+        # The archive may have reloaded while answering: the document list follows it.
+        if self.library.version != self._version:
+            self.library.forget()
             self.refresh()
+
+    def find_document(self, ref: str | None) -> str | None:
+        """The doc_id of an article named by id, path or file name (None for none); StoreError if unknown."""
+        return self.library.find_document(ref)
+
+    def title(self, doc_id: str, default: str = "") -> str:
+        rec = self.docs.get(doc_id)
+        return rec.title if rec and rec.title else default
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, doc_id) of every indexed document, by title."""
-        out = []
-        for d, info in self.docs.items():
-            label = info.get("title") or Path(info["path"]).name
-            out.append((f"{label} ({Path(info['path']).name})", d))
-        return sorted(out)
+        return sorted((f"{r.label} ({Path(r.path).name})", d) for d, r in self.docs.items())
 
     def article(self, doc_id: str) -> Article | None:
         """The article as indexed, or None when the store cannot give its text."""
-        from assistant.articles import parse_article
-        from assistant.errors import AssistantError
-
-        if doc_id not in self._articles:
-            info = self.docs.get(doc_id)
-            if info is None:
-                return None
-            try:  # the text the offsets refer to, as the store keeps it (also from a Chroma server)
-                a = parse_article(self.assistant.store.document_text(doc_id), info["path"])
-            except AssistantError:
-                return None
-            if a.doc_id != doc_id:
-                return None
-            self._articles[doc_id] = a
-        return self._articles[doc_id]
+        return self.library.article(doc_id) if doc_id in self.docs else None
 
     def units(self, doc_id: str | None) -> list[Unit]:
-        return [u for u in self.assistant.retriever.units if doc_id is None or u.doc_id == doc_id]
+        return self.library.units(doc_id)
 
     def warm(self) -> None:
         """Load the model and caches; a question asked meanwhile waits for it, then answers at full speed."""
         with self._lock:
-            self.assistant.warm()
-        self.assistant.warm_words()  # outside the lock: a question need not wait for it
+            self.library.warm()
+        self.library.warm_words()  # outside the lock: a question need not wait for it
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         """The assistant's answer, from the documents the store serves now."""
         with self._lock:
             try:
-                return self.assistant.ask(question, top_k=top_k, doc_id=doc_id or None)
+                return self.library.ask(question, top_k, doc_id)
             finally:
                 self._follow()
 
     def hint(self, doc_id: str | None) -> str:
         ids = [doc_id] if doc_id else list(self.docs)
-        titles = [self.docs[d].get("title") or Path(self.docs[d]["path"]).name for d in ids if d in self.docs]
-        return hint(titles, self.units(doc_id))
+        return hint([self.docs[d].label for d in ids if d in self.docs], self.units(doc_id))
 
     def turn(self, question: str, turns: list[Turn], top_k: int | None, doc_id: str | None) -> list[Turn]:
         """The chat after one more question; a bad question becomes an error turn, not an exception."""
@@ -459,7 +446,7 @@ class Reader:
             active = self.doc_ids.get(first.document, active)
             highlight = (first.start, first.end)
         if not active:
-            active = next(iter(sorted(self.docs, key=lambda d: self.docs[d]["path"])), "")
+            active = next(iter(sorted(self.docs, key=lambda d: self.docs[d].path)), "")
         if active and active not in wanted:
             wanted.insert(0, active)
         docs = []
@@ -474,28 +461,22 @@ class Reader:
 
     def check(self, claim: str, speaker: str | None = None, doc_id: str | None = None):
         """A check's Verdict (QuestionError for an empty or too short claim)."""
-        from assistant.check import Checker
-
         with self._lock:
-            self.assistant.sync()
-            self._follow()
-            if getattr(self, "_checker", None) is None:
-                self._checker = Checker(self.assistant.store, self.assistant.retriever)
-            return self._checker.check(claim, speaker, doc_id)
+            try:
+                return self.library.check(claim, speaker, doc_id)
+            finally:
+                self._follow()
 
     def check_draft(self, text: str, name: str = "draft", doc_id: str | None = None):
         """A draft's DraftReport: every quotation in it checked against the indexed articles (or one)."""
         from assistant.attribution import load_nlp
-        from assistant.check import Checker
-        from assistant.draft import check_draft
 
-        nlp = load_nlp()  # outside the lock: a question need not wait for the parser to load
+        load_nlp()  # outside the lock: a question need not wait for the parser to load
         with self._lock:
-            self.assistant.sync()
-            self._follow()
-            if getattr(self, "_checker", None) is None:
-                self._checker = Checker(self.assistant.store, self.assistant.retriever)
-            return check_draft(text, self._checker, name, doc_id, nlp)
+            try:
+                return self.library.check_draft(text, name, doc_id)
+            finally:
+                self._follow()
 
     def draft_pane(self, report) -> str:
         """The archive pane of a draft's check: every article its quotations were found in, the first
@@ -519,24 +500,16 @@ class Reader:
         """Index an uploaded article file (ArticleError, with the `index` command's reason, for a bad one);
         its doc_id. Questions wait meanwhile, then see it."""
         from assistant.attribution import load_nlp
-        from assistant.indexing import index_upload
 
-        nlp = load_nlp()
+        load_nlp()
         with self._lock:
-            doc_id = index_upload(Path(path), name, self.assistant.store, nlp)
-            # This process wrote: the store's stamp already matches, so the caches are dropped here.
-            self.assistant.retriever.refresh()
-            self.assistant.ranker.refresh()
-            self._checker = None
+            doc_id = self.library.add_article(Path(path), name)
             self.refresh()
         return doc_id
 
     def audits(self, doc_id: str | None = None) -> list:
         """The source audit of one document, or of each."""
-        from assistant.audit import audit
-
-        ids = [doc_id] if doc_id else sorted(self.docs, key=lambda d: self.docs[d]["path"])
-        return [audit(self.units(d)) for d in ids if d in self.docs]
+        return self.library.audits(doc_id or None)
 
     def examples(self, doc_id: str | None = None) -> list[str]:
         """Questions that show the range, made from the article itself: a who-said, a number, one it cannot answer."""

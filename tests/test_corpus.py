@@ -7,6 +7,7 @@ small ones invented here, so each store is built in well under a second once the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -130,7 +131,7 @@ def by_source(store: Store) -> dict[str, str]:
     """source -> doc_id of every served document (fails on two documents for one source)."""
     out: dict[str, str] = {}
     for d, info in store.documents().items():
-        src = info.get("source") or info["path"]
+        src = info.source
         assert src not in out, f"two served documents for {src}: {out[src]} and {d}"
         out[src] = d
     return out
@@ -185,7 +186,7 @@ def test_mixed_folder_indexes_each_article_once(built, corpus):
     assert report.skipped == [] and report.pruned == []
     docs = store.documents()
     assert len(docs) == 3
-    assert sorted(info["source"] for info in docs.values()) == sorted(src.values())
+    assert sorted(info.source for info in docs.values()) == sorted(src.values())
     assert report.units == len(store.all_units()) == store.count()
 
 
@@ -199,9 +200,9 @@ def test_no_page_furniture_reaches_the_index(built):
     for d, info in store.documents().items():
         text = store.document_text(d)
         for junk in FURNITURE:
-            assert junk not in text, (junk, info["source"])
+            assert junk not in text, (junk, info.source)
     # ... while the story itself is all there, paragraph by paragraph.
-    html = next(d for d, info in store.documents().items() if info["source"].endswith("harbor.html"))
+    html = next(d for d, info in store.documents().items() if info.source.endswith("harbor.html"))
     texts = " ".join(u.text for u in units if u.doc_id == html)
     for words in ["The Harbor Bridge in Millbrook reopened to traffic on Thursday",
                   "Crews replaced the rusted steel deck", RUIZ_WORDS,
@@ -212,22 +213,22 @@ def test_no_page_furniture_reaches_the_index(built):
 def test_records_carry_title_author_and_date(built, corpus):
     store, _ = built
     src = sources(corpus)
-    recs = {Path(info["source"]).name: info for info in store.documents().values()}
+    recs = {Path(info.source).name: info for info in store.documents().values()}
     html = recs["harbor.html"]
-    assert html["title"] == "Harbor Bridge Reopens After Two-Year Repair"
-    assert html["author"] == "Dana Whitfield"
-    assert html["date"] == "2024-03-14"
-    assert html["source"] == src["harbor.html"]
+    assert html.title == "Harbor Bridge Reopens After Two-Year Repair"
+    assert html.author == "Dana Whitfield"
+    assert html.date == "2024-03-14"
+    assert html.source == src["harbor.html"]
     # The HTML becomes canonical text kept with the store; the offsets refer to that file.
-    path = Path(html["path"])
+    path = Path(html.path)
     assert path.suffix == ".txt"
     assert path.resolve().is_relative_to(store.documents_dir.resolve())
-    assert path.read_text(encoding="utf-8") == store.document_text(html["doc_id"])
+    assert path.read_text(encoding="utf-8") == store.document_text(html.doc_id)
 
-    assert (recs["library.txt"]["title"], recs["library.txt"]["author"], recs["library.txt"]["date"]) == \
+    assert (recs["library.txt"].title, recs["library.txt"].author, recs["library.txt"].date) == \
         ("City Library Extends Weekend Hours", "Marcus Bell", "June 3, 2024")
-    assert recs["library.txt"]["path"] == src["library.txt"]
-    assert (recs["orchard.md"]["title"], recs["orchard.md"]["author"], recs["orchard.md"]["date"]) == \
+    assert recs["library.txt"].path == src["library.txt"]
+    assert (recs["orchard.md"].title, recs["orchard.md"].author, recs["orchard.md"].date) == \
         ("Apple Harvest Falls Short After Late Frost", "Helen Ortiz", "September 20, 2024")
 
 
@@ -238,26 +239,26 @@ def test_every_unit_is_a_slice_of_its_document_file(built):
     assert {u.doc_id for u in units} == set(docs)
     texts: dict[str, str] = {}
     for u in units:
-        assert u.document == docs[u.doc_id]["path"]
+        assert u.document == docs[u.doc_id].path
         assert Path(u.document).is_file(), u.document
         if u.document not in texts:
             with open(u.document, encoding="utf-8") as fh:
                 texts[u.document] = fh.read()
         assert texts[u.document][u.start:u.end] == u.text, u
     for d, info in docs.items():
-        assert store.document_text(d) == texts[info["path"]]
-        assert info["units"] == sum(1 for u in units if u.doc_id == d)
+        assert store.document_text(d) == texts[info.path]
+        assert info.units == sum(1 for u in units if u.doc_id == d)
 
 
 def test_ask_quotes_the_html_article_with_its_speaker(built):
     store, _ = built
-    html = next(info for info in store.documents().values() if info["source"].endswith("harbor.html"))
+    html = next(info for info in store.documents().values() if info.source.endswith("harbor.html"))
     ans = Assistant(store).ask(RUIZ_QUESTION)
     assert not ans.abstained
     first = ans.quotes[0]
     assert RUIZ_WORDS in first.text
     assert "Elena Ruiz" in first.speaker
-    assert first.document == html["path"]
+    assert first.document == html.path
     assert file_slice(first.document, first.start, first.end) == first.text
 
 
@@ -273,7 +274,7 @@ def test_a_glob_indexes_only_the_files_it_matches(corpus, settings, embedder, nl
     src = sources(corpus)
     assert report.failed == []
     assert sorted(report.indexed) == sorted(src[n] for n in names)
-    assert sorted(info["source"] for info in store.documents().values()) == sorted(src[n] for n in names)
+    assert sorted(info.source for info in store.documents().values()) == sorted(src[n] for n in names)
     assert {u.doc_id for u in store.all_units()} == set(store.documents())
 
 
@@ -388,7 +389,7 @@ def test_documents_json_lists_every_document(capsys, cli_env, built, corpus):
         assert set(r) >= {"id", "title", "author", "date", "units", "source"}
         info = docs[r["id"]]
         assert (r["title"], r["author"], r["date"], r["source"]) == \
-            (info["title"], info["author"], info["date"], info["source"])
+            (info.title, info.author, info.date, info.source)
         assert r["units"] == sum(1 for u in units if u.doc_id == r["id"]) > 0
     html = next(r for r in rows if r["source"].endswith("harbor.html"))
     assert (html["title"], html["author"], html["date"]) == \
@@ -531,7 +532,7 @@ def test_server_store_holds_the_same_documents(served, built):
     assert report.failed == [] and len(report.indexed) == 3
     # Nothing went to an embedded store in the client's folder.
     assert not (remote.settings.store_dir / "chroma.sqlite3").exists()
-    strip = lambda docs: {d: {k: v for k, v in info.items() if k not in ("indexed_at", "path")}  # noqa: E731
+    strip = lambda docs: {d: dataclasses.replace(info, indexed_at=0.0, path="")  # noqa: E731
                           for d, info in docs.items()}
     assert strip(reopen(remote).documents()) == strip(local.documents())
     assert remote.count() == local.count()
@@ -554,7 +555,7 @@ def test_server_answers_as_the_embedded_store_does(served, built):
 
 def test_server_document_text_and_local_path(served, settings, embedder, tmp_path):
     remote, _ = served
-    html = next(d for d, info in remote.documents().items() if info["source"].endswith("harbor.html"))
+    html = next(d for d, info in remote.documents().items() if info.source.endswith("harbor.html"))
     text = remote.document_text(html)
     assert RUIZ_WORDS in text and "Advertisement" not in text
     assert remote.local_path(html).read_text(encoding="utf-8") == text
@@ -693,7 +694,7 @@ def test_a_crash_after_the_record_is_repaired_by_the_next_run(fresh, nlp, monkey
 
     index_paths([news], reopen(store), progress=False, nlp=nlp)
     store = reopen(store)
-    served = [d for d, info in store.documents().items() if info["source"] == src]
+    served = [d for d, info in store.documents().items() if info.source == src]
     assert len(served) == 1, served
     for u in store.all_units():
         assert file_slice(u.document, u.start, u.end) == u.text, u

@@ -390,8 +390,8 @@ def test_index_upload_adds_an_article_and_keeps_the_rest(desk, nlp, tmp_path):
     after = store.documents()
     assert set(after) == set(before) | {doc_id}
     assert {d: after[d] for d in before} == before  # nothing already indexed is touched
-    assert after[doc_id]["title"] == "Library Opens a Reading Garden"
-    assert Path(after[doc_id]["path"]).parent == store.settings.store_dir / "uploads"
+    assert after[doc_id].title == "Library Opens a Reading Garden"
+    assert Path(after[doc_id].path).parent == store.settings.store_dir / "uploads"
     # A different article under the same name is kept beside it, not in its place.
     other = tmp_path / "other.txt"
     other.write_text("Another Story\n\n“The garden closes at dusk every day,” said Priya Anand.\n", encoding="utf-8")

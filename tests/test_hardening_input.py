@@ -164,14 +164,14 @@ def shared_model(monkeypatch, embedder, assistant_):
     import assistant.store as store_mod
 
     monkeypatch.setattr(store_mod, "Embedder", lambda model: embedder)
-    real_open = cli_mod.open_assistant
+    real_open = cli_mod.OnTheRecord.open.__func__
 
-    def open_assistant(settings, progress=True):
-        a = real_open(settings, progress)
-        a.ranker._words = assistant_.ranker._words  # a cache of word -> vector, the same for any store
-        return a
+    def open_library(cls, settings, progress=True, require_documents=True):
+        lib = real_open(cls, settings, progress, require_documents)
+        lib.assistant.ranker._words = assistant_.ranker._words  # a cache of word -> vector, the same for any store
+        return lib
 
-    monkeypatch.setattr(cli_mod, "open_assistant", open_assistant)
+    monkeypatch.setattr(cli_mod.OnTheRecord, "open", classmethod(open_library))
 
 
 @pytest.fixture
@@ -426,7 +426,7 @@ def test_html_script_text_never_reaches_a_unit(bad_folder_index):
     paths, report, s = bad_folder_index
     source = str(paths["page.html"].resolve())
     assert source in report.indexed
-    doc_id = next(d for d, info in s.documents().items() if info.get("source") == source)
+    doc_id = next(d for d, info in s.documents().items() if info.source == source)
     mine = [u for u in s.all_units() if u.doc_id == doc_id]
     assert mine
     assert any("will not reach a single book" in u.text for u in mine)

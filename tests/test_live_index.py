@@ -152,7 +152,7 @@ def test_a_long_lived_assistant_answers_from_what_another_writer_indexed(chroma_
     bridge.unlink()
     index_paths([news], Store(s, embedder=embedder), progress=False, nlp=nlp, prune=True)
     assistant.ask(LIBRARY_QUESTION)
-    assert [info["title"] for info in assistant.store.documents().values()] == ["Library Extends Its Weekend Hours"]
+    assert [info.title for info in assistant.store.documents().values()] == ["Library Extends Its Weekend Hours"]
     assert {u.title for u in assistant.retriever.units} == {"Library Extends Its Weekend Hours"}
 
 
