@@ -221,20 +221,20 @@ def check_consistent(store: Store, stale_ok: frozenset[str] = frozenset()) -> di
     raw_per_doc = Counter(m["doc_id"] for m in raw["metadatas"])
     texts = {}
     for d, rec in docs.items():
-        assert raw_per_doc[d] == rec["units"], f"{d} ({rec['path']}): {raw_per_doc[d]} units stored, " \
-                                               f"record says {rec['units']}"
+        assert raw_per_doc[d] == rec.units, f"{d} ({rec.path}): {raw_per_doc[d]} units stored, " \
+                                               f"record says {rec.units}"
         texts[d] = store.document_text(d)
-        source = rec.get("source") or rec["path"]
+        source = rec.source
         if str(Path(source).resolve()) not in stale_ok:
-            assert Path(rec["path"]).read_text(encoding="utf-8") == texts[d], f"{d}: stored text is not the file"
+            assert Path(rec.path).read_text(encoding="utf-8") == texts[d], f"{d}: stored text is not the file"
     units = store.all_units()
     per_doc = Counter(u.doc_id for u in units)
     assert set(per_doc) <= set(docs), set(per_doc) - set(docs)
     for d, rec in docs.items():
-        assert per_doc[d] == rec["units"], (d, per_doc[d], rec["units"])
+        assert per_doc[d] == rec.units, (d, per_doc[d], rec.units)
     for u in units:
         assert u.text == texts[u.doc_id][u.start:u.end], u.id
-        if str(Path(docs[u.doc_id].get("source") or u.document).resolve()) not in stale_ok:
+        if str(Path(docs[u.doc_id].source).resolve()) not in stale_ok:
             assert u.text == Path(u.document).read_text(encoding="utf-8")[u.start:u.end], u.id
     n = store.count()
     if n:
@@ -242,14 +242,14 @@ def check_consistent(store: Store, stale_ok: frozenset[str] = frozenset()) -> di
         assert {h.unit.doc_id for h in hits} <= set(docs)
         # nothing unserved is returned, and the served units are reachable by the vector search (HNSW is
         # approximate: after deletions and overwrites a query for every unit comes back some short)
-        served = sum(rec["units"] for rec in docs.values())
+        served = sum(rec.units for rec in docs.values())
         assert 0.8 * served <= len(hits) <= served
     return docs
 
 
 def check_complete(store: Store, files: list[Path]) -> None:
     docs = check_consistent(store)
-    sources = Counter(str(Path(r.get("source") or r["path"]).resolve()) for r in docs.values())
+    sources = Counter(str(Path(r.source).resolve()) for r in docs.values())
     assert sources == Counter(str(f.resolve()) for f in files), sources
     raw = store.collection.get(include=["metadatas"])
     orphans = Counter(m["doc_id"] for m in raw["metadatas"] if m["doc_id"] not in docs)
