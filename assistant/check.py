@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.errors import QuestionError
 from assistant.questions import scrub
 from assistant.retrieval import STOPWORDS, HybridRetriever, tokenize
+from assistant.source_types import SourceType
 from assistant.store import Store
 from assistant.units import Unit
 
@@ -180,7 +181,7 @@ class Checker:
     def _passage(self, doc_id: str, text: str, s: int, e: int) -> Passage:
         u = self.attribution(doc_id, s, e)
         info = self.store.documents()[doc_id]
-        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else "author", info["path"], s, e)
+        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else SourceType.AUTHOR, info["path"], s, e)
 
     def _closest(self, claim: str, folded: str, speaker: str | None, docs: list[str]) -> Verdict:
         """The nearest passage by characters (rapidfuzz) or meaning (MiniLM), if it is near enough."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.source_types import SourceType
 from assistant.store import Store
 from assistant.units import Unit
 
@@ -250,4 +251,4 @@ _NO_ROWS = np.zeros(0, dtype=np.int64)
 
 def _speaker_terms(u: Unit) -> str:
     # The speaker's name is searchable ("What did Smith say ..."), the author's label is not.
-    return "" if u.source_type == "author" else u.speaker
+    return "" if u.source_type == SourceType.AUTHOR else u.speaker

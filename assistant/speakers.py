@@ -166,7 +166,7 @@ class SpeakerResolver:
             is_org = head is not None and entity_label(head) in ("ORG", "GPE", "NORP")
             if plural and (is_plural or is_org):
                 return label, stype
-            if low == "it" and (is_org or stype == "official report"):
+            if low == "it" and (is_org or stype == SourceType.OFFICIAL_REPORT):
                 return label, stype
             if person and not is_plural and not is_org and self._agrees(label, gender):
                 return label, stype

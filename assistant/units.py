@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from assistant.articles import Article, split_sentences
 from assistant.attribution import Attribution, attribute
+from assistant.source_types import SourceType
 
 _TRIM = " \t\n“”\"‘’,;:—–-"
 
@@ -57,7 +58,7 @@ def build_units(article: Article, attributions: list[Attribution] | None = None)
 
     for kind, s, e in article.header_spans:
         # The cue field names the header line: title, byline or date.
-        add(s, e, author, "author", "metadata", 0, 0, kind)
+        add(s, e, author, SourceType.AUTHOR, "metadata", 0, 0, kind)
 
     quotes = [a for a in attributions if a.kind == "quote"]
     whole = [a for a in attributions if a.kind in ("partial", "reported")]
@@ -74,7 +75,7 @@ def build_units(article: Article, attributions: list[Attribution] | None = None)
                 if owner is not None:
                     add(s, e, owner.speaker, owner.source_type, owner.kind, p.number, sent_no, owner.cue)
                 else:
-                    add(s, e, author, "author", "narration", p.number, sent_no)
+                    add(s, e, author, SourceType.AUTHOR, "narration", p.number, sent_no)
                 continue
             cursor = s
             for a0, a1, a in pieces:
@@ -95,4 +96,4 @@ def _frame(add, text: str, s: int, e: int, attributions: list[Attribution], auth
     if owner is not None:
         add(s, e, owner.speaker, owner.source_type, "frame", para, sent, owner.cue)
     else:
-        add(s, e, author, "author", "narration", para, sent)
+        add(s, e, author, SourceType.AUTHOR, "narration", para, sent)
