@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from assistant.articles import Article, split_sentences
+from assistant.kinds import UnitKind
 from assistant.parsed import ParsedArticle
 from assistant.parsed import needs_parse as _needs_parse  # noqa: F401 - the tests import it from here
 from assistant.parsed import speech_forms as _speech_forms  # noqa: F401 - the tests read the form table here
@@ -56,7 +57,7 @@ class Attribution:
     source_type: str
     cue: str
     spans: tuple[tuple[int, int], ...]
-    kind: str  # "quote" (a quoted clause), "partial" (quoted words in narration) or "reported"
+    kind: str  # one of PASSAGE_KINDS: a quoted clause, quoted words in narration, or reported speech
     frame: tuple[int, int] | None = None  # the attribution tag, e.g. "Smith said on Monday"
     sentence: tuple[int, int] | None = None  # the sentence (or first sentence) holding the words
 
@@ -118,9 +119,9 @@ class Attributor:
                 if q.done:
                     continue
                 nb = self._neighbour(pq, k)
-                if nb is not None and q.kind == "quote":
+                if nb is not None and q.kind == UnitKind.QUOTE:
                     q.speaker, q.source_type, q.cue, q.done = nb.speaker, nb.source_type, nb.cue, True
-                elif q.kind == "quote" and prev_para_speaker and (prev_ends_colon or self._paragraph_is_quote(q, p)):
+                elif q.kind == UnitKind.QUOTE and prev_para_speaker and (prev_ends_colon or self._paragraph_is_quote(q, p)):
                     q.speaker, q.source_type = prev_para_speaker
                     q.cue, q.done = "continues from the previous paragraph", True
             # 3. Partial quotes with no cue: the subject's words, or the author's scare quotes.
@@ -162,7 +163,7 @@ class Attributor:
             if pq[j].done and pq[j].source_type != SourceType.AUTHOR:
                 return pq[j]
         for j in range(k + 1, len(pq)):
-            if pq[j].done and pq[j].source_type != SourceType.AUTHOR and pq[j].kind == "quote":
+            if pq[j].done and pq[j].source_type != SourceType.AUTHOR and pq[j].kind == UnitKind.QUOTE:
                 return pq[j]
         return None
 
@@ -193,7 +194,7 @@ class Attributor:
                 if content is None:
                     continue
                 return Attribution(label, stype, clean(f"according to {self.doc.span_text(pi, objs[0])}"),
-                                   (content,), "reported", (self.doc.tok_start(pi, t), cue_end), (s, e))
+                                   (content,), UnitKind.REPORTED, (self.doc.tok_start(pi, t), cue_end), (s, e))
         return None
 
     def _said(self, pi: int, s: int, e: int, toks, quoted) -> Attribution | None:
@@ -235,7 +236,7 @@ class Attributor:
             fs = min(self.doc.tok_start(pi, x) for x in subj.subtree)
             fe = self.doc.tok_end(pi, t)
             self.speakers.remember(self.doc.tok_start(pi, subj), label, stype, subj)
-            return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), ((cs, ce),), "reported",
+            return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), ((cs, ce),), UnitKind.REPORTED,
                                (min(fs, fe), max(fs, fe)), (s, e))
         return None
 

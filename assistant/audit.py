@@ -6,11 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.kinds import PASSAGE_KINDS, SPOKEN_KINDS, UnitKind
 from assistant.source_types import SOURCE_TYPES, SourceType
 from assistant.units import Unit
-
-# Units that carry someone's words; a frame ("she said.") only says whose they are.
-PASSAGE_KINDS = ("quote", "partial", "reported")
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,9 @@ def audit(units: list[Unit]) -> Audit:
         sources.append(Source(speaker, stype, stype != SourceType.ANONYMOUS, cues,
                               tuple((u.paragraph, u.start, u.end) for u in us)))
     sources.sort(key=lambda s: (-len(s.passages), s.passages[0][1]))
-    body = [u for u in units if u.kind != "metadata" and u.sentence]
+    body = [u for u in units if u.kind != UnitKind.METADATA and u.sentence]
     sentences = {u.sentence for u in body}
-    attributed = {u.sentence for u in body if u.source_type != SourceType.AUTHOR and u.kind in PASSAGE_KINDS + ("frame",)}
+    attributed = {u.sentence for u in body if u.source_type != SourceType.AUTHOR and u.kind in SPOKEN_KINDS}
     by_type = Counter(s.source_type for s in sources for _ in s.passages)
     return Audit(doc.document, doc.title or Path(doc.document).name, tuple(sources), len(sentences),
                  len(attributed), by_type.get(SourceType.ANONYMOUS, 0),

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import QuestionError
+from assistant.kinds import SPOKEN_KINDS as _SPOKEN
+from assistant.kinds import UnitKind
 from assistant.questions import scrub
 from assistant.retrieval import STOPWORDS, HybridRetriever, tokenize
 from assistant.source_types import SourceType
@@ -18,9 +20,6 @@ from assistant.units import Unit
 VERDICTS = ("verified", "misattributed", "paraphrased", "not found")
 _QUOTE_MARKS = "\"'“”‘’„‟‚‛«»‹›`´"
 _DASHES = "‐‑‒–—―"
-# Words whose change flips a claim's meaning; a passage that differs in one is never "verified" anyway
-# (it is not verbatim), and the diff shows the change.
-_SPOKEN = ("quote", "partial", "reported", "frame")
 
 
 @dataclass(frozen=True)
@@ -138,9 +137,9 @@ class Checker:
         best, best_key = None, None
         for u in self._units(doc_id):
             ov = min(u.end, end) - max(u.start, start)
-            if ov <= 0 or u.kind == "metadata":
+            if ov <= 0 or u.kind == UnitKind.METADATA:
                 continue
-            key = (u.kind in _SPOKEN and u.kind != "frame", ov)
+            key = (u.kind in _SPOKEN and u.kind != UnitKind.FRAME, ov)
             if best_key is None or key > best_key:
                 best, best_key = u, key
         return best
@@ -223,7 +222,7 @@ class Checker:
     def _nearest_unit(self, claim: str, docs: list[str]) -> tuple[float, Unit] | None:
         v = self.store.embedder.encode_one(claim)
         where = {"doc_id": docs[0]} if len(docs) == 1 else None
-        hits = [h for h in self.store.query(v, 5, where=where) if h.unit.kind != "metadata"]
+        hits = [h for h in self.store.query(v, 5, where=where) if h.unit.kind != UnitKind.METADATA]
         return (hits[0].similarity, hits[0].unit) if hits else None
 
 

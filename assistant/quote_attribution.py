@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from assistant.articles import Article
+from assistant.kinds import UnitKind
 from assistant.parsed import ParsedArticle
 from assistant.phrases import clean
 from assistant.quote_marks import MarkedQuote
@@ -52,13 +53,13 @@ class QuoteAttributor:
         text = self.text
         if self._is_title(q, pi):
             q.speaker, q.source_type, q.cue, q.kind, q.done = (self.article.author_label, SourceType.AUTHOR, "",
-                                                               "partial", True)
+                                                               UnitKind.PARTIAL, True)
             return
         before = text[:q.open].rstrip()
         prev_char = before[-1] if before else ""
         sent = next(((a, b) for a, b in sents if a <= q.open < b), None) or (q.open, q.close)
         at_sentence_start = before == "" or q.open <= sent[0] or prev_char in ",:;—–(" or prev_char in "“”\""
-        q.kind = "quote" if at_sentence_start else "partial"
+        q.kind = UnitKind.QUOTE if at_sentence_start else UnitKind.PARTIAL
         if self._tagged(q, pi):
             return
         s0 = sent[0]
@@ -76,7 +77,7 @@ class QuoteAttributor:
         text = self.text
         # Transcript style: "NAME: words" inside the quote.
         m = _TRANSCRIPT.match(text, q.start, q.end)
-        if m and q.kind == "quote":
+        if m and q.kind == UnitKind.QUOTE:
             name = m.group(1).strip()
             q.start = m.end()
             q.speaker = self.speakers.resolve_name(name.title() if name.isupper() else name, q.open)
@@ -228,7 +229,7 @@ class QuoteAttributor:
         q.frame = self._frame_span(frame_tokens, pi, q)
 
     def _frame_span(self, frame_tokens, pi, q: MarkedQuote) -> tuple[int, int] | None:
-        side = [t for t in frame_tokens if self.doc.tok_end(pi, t) <= q.open] if q.kind == "quote" else []
+        side = [t for t in frame_tokens if self.doc.tok_end(pi, t) <= q.open] if q.kind == UnitKind.QUOTE else []
         after = [t for t in frame_tokens if self.doc.tok_start(pi, t) > q.close]
         toks = after if after and not (side and q.open > 0 and self.text[q.open - 2:q.open].strip() in (",", ":")) else side
         if not toks:
@@ -280,5 +281,5 @@ class QuoteAttributor:
             return
         label, stype = self.speakers.speaker_of(pi, subj)
         if label:
-            q.speaker, q.source_type, q.kind = label, stype, "partial"
+            q.speaker, q.source_type, q.kind = label, stype, UnitKind.PARTIAL
             q.cue = clean(self.doc.cue_text(pi, h, q))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.kinds import UnitKind
+
 
 @dataclass
 class MarkedQuote:
@@ -25,7 +27,7 @@ class MarkedQuote:
     source_type: str | None = None
     cue: str = ""
     frame: tuple[int, int] | None = None
-    kind: str = "quote"
+    kind: str = UnitKind.QUOTE
     done: bool = False
 
 

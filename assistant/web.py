@@ -13,14 +13,14 @@ from pathlib import Path
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Quote
 from assistant.articles import Article
+from assistant.kinds import PASSAGE_KINDS, UnitKind
+from assistant.kinds import SPOKEN_KINDS as _SPOKEN  # only these are coloured in the pane, not the narration
 from assistant.source_types import SOURCE_TYPES, SourceType
 from assistant.units import Unit
 
 # One colour per source type (background, text) and what each means: both are defined with the type.
 COLOURS = {t.value: (t.background, t.colour) for t in SourceType}
 DESCRIPTIONS = {t.value: t.description for t in SourceType}
-# Only what the article attributes to someone is coloured in the pane; the writer's narration is not.
-_SPOKEN = {"quote", "partial", "reported", "frame"}
 
 
 def slug(source_type: str) -> str:
@@ -372,14 +372,14 @@ class Reader:
         units = self.units(doc_id)
         out = []
         people = tuple(t for t in SourceType if t.person)
-        quotes = [u for u in units if u.kind == "quote" and u.source_type != SourceType.AUTHOR and len(u.text.split()) >= 6]
+        quotes = [u for u in units if u.kind == UnitKind.QUOTE and u.source_type != SourceType.AUTHOR and len(u.text.split()) >= 6]
         quote = min(quotes, key=lambda u: (u.source_type not in people, u.start), default=None)
         if quote:
             words = re.sub(r"^[\W_]+", "", quote.text).split()[:6]
             out.append("Who said “" + " ".join(words).rstrip(",;:.") + "…”?")
         for u in units:
             m = re.search(r"\b\d[\d,.]*\s+([a-z]{4,}s)\b", u.text)
-            if u.kind in ("narration", "quote", "partial", "reported") and m:
+            if u.kind in (UnitKind.NARRATION, *PASSAGE_KINDS) and m:
                 out.append(f"How many {m.group(1)} does the article mention?")
                 break
         out.append("What is the recipe for apple pie?")
