@@ -18,6 +18,7 @@ from assistant.retrieval import HybridRetriever, content_terms
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.units import Unit
+from assistant.kinds import UnitKind
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Assistant:
     def statement(self, unit: Unit) -> list[Unit]:
         """The quoted pieces of one statement: the same speaker's quotes in adjacent sentences of a paragraph."""
         near = [unit] + self.retriever.neighbours(unit)
-        same = {u.id: u for u in near if u.paragraph == unit.paragraph and u.kind == "quote"
+        same = {u.id: u for u in near if u.paragraph == unit.paragraph and u.kind == UnitKind.QUOTE
                 and u.speaker == unit.speaker and abs(u.sentence - unit.sentence) <= 1}
         return sorted(same.values(), key=lambda u: u.start)
 
@@ -191,7 +192,7 @@ def compose(mode: str, candidates: tuple[Candidate, ...] | list[Candidate], stat
     """
     first = candidates[0]
     chosen = [first]
-    if mode and first.unit.kind == "quote":
+    if mode and first.unit.kind == UnitKind.QUOTE:
         by_id = {c.unit.id: c for c in candidates}
         rest = [by_id.get(p.id) or Candidate(p, first.score, first.confidence, first.speaker)
                 for p in statement_of(first.unit) if p.id != first.unit.id]

@@ -6,11 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.attribution import SOURCE_TYPES
+from assistant.kinds import PASSAGE_KINDS, SPOKEN_KINDS, UnitKind
+from assistant.source_types import SOURCE_TYPES, SourceType
 from assistant.units import Unit
-
-# Units that carry someone's words; a frame ("she said.") only says whose they are.
-PASSAGE_KINDS = ("quote", "partial", "reported")
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Audit:
     sentences: int  # body sentences
     attributed_sentences: int  # sentences holding someone's words or the attribution of them
     anonymous_passages: int
-    by_type: dict[str, int]  # attributed passages by source type, every type but "author" listed
+    by_type: dict[str, int]  # attributed passages by source type, every type but the author listed
 
     @property
     def author_share(self) -> float:
@@ -73,22 +71,22 @@ class Audit:
 def audit(units: list[Unit]) -> Audit:
     """The audit of one document's units (as indexed)."""
     if not units:
-        return Audit("", "", (), 0, 0, 0, {t: 0 for t in SOURCE_TYPES if t != "author"})
+        return Audit("", "", (), 0, 0, 0, {t: 0 for t in SOURCE_TYPES if t != SourceType.AUTHOR})
     doc = units[0]
     groups: dict[tuple[str, str], list[Unit]] = {}
     for u in sorted(units, key=lambda u: u.start):
-        if u.kind in PASSAGE_KINDS and u.source_type != "author":
+        if u.kind in PASSAGE_KINDS and u.source_type != SourceType.AUTHOR:
             groups.setdefault((u.speaker, u.source_type), []).append(u)
     sources = []
     for (speaker, stype), us in groups.items():
         cues = tuple(dict.fromkeys(u.cue for u in us if u.cue))
-        sources.append(Source(speaker, stype, stype != "anonymous source", cues,
+        sources.append(Source(speaker, stype, stype != SourceType.ANONYMOUS, cues,
                               tuple((u.paragraph, u.start, u.end) for u in us)))
     sources.sort(key=lambda s: (-len(s.passages), s.passages[0][1]))
-    body = [u for u in units if u.kind != "metadata" and u.sentence]
+    body = [u for u in units if u.kind != UnitKind.METADATA and u.sentence]
     sentences = {u.sentence for u in body}
-    attributed = {u.sentence for u in body if u.source_type != "author" and u.kind in PASSAGE_KINDS + ("frame",)}
+    attributed = {u.sentence for u in body if u.source_type != SourceType.AUTHOR and u.kind in SPOKEN_KINDS}
     by_type = Counter(s.source_type for s in sources for _ in s.passages)
     return Audit(doc.document, doc.title or Path(doc.document).name, tuple(sources), len(sentences),
-                 len(attributed), by_type.get("anonymous source", 0),
-                 {t: by_type.get(t, 0) for t in SOURCE_TYPES if t != "author"})
+                 len(attributed), by_type.get(SourceType.ANONYMOUS, 0),
+                 {t: by_type.get(t, 0) for t in SOURCE_TYPES if t != SourceType.AUTHOR})

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import QuestionError
+from assistant.kinds import SPOKEN_KINDS as _SPOKEN
+from assistant.kinds import UnitKind
 from assistant.questions import scrub
 from assistant.retrieval import STOPWORDS, HybridRetriever, tokenize
+from assistant.source_types import SourceType
 from assistant.store import Store
 from assistant.units import Unit
 
 VERDICTS = ("verified", "misattributed", "paraphrased", "not found")
 _QUOTE_MARKS = "\"'“”‘’„‟‚‛«»‹›`´"
 _DASHES = "‐‑‒–—―"
-# Words whose change flips a claim's meaning; a passage that differs in one is never "verified" anyway
-# (it is not verbatim), and the diff shows the change.
-_SPOKEN = ("quote", "partial", "reported", "frame")
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,9 @@ class Checker:
         best, best_key = None, None
         for u in self._units(doc_id):
             ov = min(u.end, end) - max(u.start, start)
-            if ov <= 0 or u.kind == "metadata":
+            if ov <= 0 or u.kind == UnitKind.METADATA:
                 continue
-            key = (u.kind in _SPOKEN and u.kind != "frame", ov)
+            key = (u.kind in _SPOKEN and u.kind != UnitKind.FRAME, ov)
             if best_key is None or key > best_key:
                 best, best_key = u, key
         return best
@@ -180,7 +180,7 @@ class Checker:
     def _passage(self, doc_id: str, text: str, s: int, e: int) -> Passage:
         u = self.attribution(doc_id, s, e)
         path = self.store.documents()[doc_id].path
-        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else "author", path, s, e)
+        return Passage(text[s:e], u.speaker if u else "", u.source_type if u else SourceType.AUTHOR, path, s, e)
 
     def _closest(self, claim: str, folded: str, speaker: str | None, docs: list[str]) -> Verdict:
         """The nearest passage by characters (rapidfuzz) or meaning (MiniLM), if it is near enough."""
@@ -222,7 +222,7 @@ class Checker:
     def _nearest_unit(self, claim: str, docs: list[str]) -> tuple[float, Unit] | None:
         v = self.store.embedder.encode_one(claim)
         where = {"doc_id": docs[0]} if len(docs) == 1 else None
-        hits = [h for h in self.store.query(v, 5, where=where) if h.unit.kind != "metadata"]
+        hits = [h for h in self.store.query(v, 5, where=where) if h.unit.kind != UnitKind.METADATA]
         return (hits[0].similarity, hits[0].unit) if hits else None
 
 

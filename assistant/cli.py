@@ -385,9 +385,9 @@ def _sources(args, settings: Settings) -> int:
 
 def format_corpus(audits) -> str:
     """The corpus summary: per article, its sources, the share of anonymous passages, passages by type."""
-    from assistant.attribution import SOURCE_TYPES
+    from assistant.source_types import SOURCE_TYPES, SourceType
 
-    types = [t for t in SOURCE_TYPES if t != "author"]
+    types = [t for t in SOURCE_TYPES if t != SourceType.AUTHOR]
     short = {t: "".join(w[0] for w in t.split()).upper() for t in types}  # OR, PO, LE, NS, AS, HQ
     lines = [f"{'article':<44} {'sources':>7} {'passages':>8} {'anon.':>6}  "
              + " ".join(f"{short[t]:>3}" for t in types)]

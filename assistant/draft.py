@@ -15,6 +15,8 @@ from assistant.articles import (ARTICLE_SUFFIXES, HTML_SUFFIXES, MAX_ARTICLE_BYT
                                 parse_article, read_bytes, read_text)
 from assistant.check import VERDICTS, Checker, Verdict
 from assistant.errors import ArticleError
+from assistant.kinds import UnitKind
+from assistant.source_types import SourceType
 
 log = logging.getLogger(__name__)
 
@@ -135,16 +137,16 @@ def find_quotations(text: str, name: str = "draft", nlp=None) -> list[DraftQuote
     shift = len(_TITLE)
     spans: dict[tuple[int, int], tuple[str, str]] = {}
     for a in attribute(article, nlp):
-        if a.kind not in ("quote", "partial"):
+        if a.kind not in (UnitKind.QUOTE, UnitKind.PARTIAL):
             continue  # reported speech has no quotation marks: nothing verbatim is claimed
-        speaker = "" if a.source_type == "author" else a.speaker
+        speaker = "" if a.source_type == SourceType.AUTHOR else a.speaker
         for s, e in a.spans:
             spans[(s, e)] = (speaker, a.source_type)
     out = []
     for q in find_quotes(article.text, article.paragraphs):
         # The attribution may trim a quotation's edges (a trailing comma): the one that overlaps most names it.
         owner = max(((min(e, q.end) - max(s, q.start), who) for (s, e), who in spans.items()
-                     if s < q.end and q.start < e), default=(0, ("", "author")))[1]
+                     if s < q.end and q.start < e), default=(0, ("", SourceType.AUTHOR)))[1]
         out.append(DraftQuote(article.text[q.start:q.end], q.start - shift, q.end - shift, *owner))
     return out
 

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from assistant.attribution import SOURCE_TYPES
+from assistant.source_types import SOURCE_TYPES, SourceType
 
 FORMATS = ("csv", "md")
 
@@ -22,7 +22,7 @@ VERDICT_COLUMNS = ["claim", "claimed_speaker", "verdict", "similarity", "archive
 DRAFT_COLUMNS = ["draft_start", "draft_end", "quotation", "claimed_speaker", "verdict", "similarity",
                  "archive_text", "archive_speaker", "archive_source_type", "document", "start", "end", "diff"]
 SOURCE_COLUMNS = ["document", "title", "source", "source_type", "named", "passages", "cues", "paragraphs"]
-_TYPES = [t for t in SOURCE_TYPES if t != "author"]
+_TYPES = [t for t in SOURCE_TYPES if t != SourceType.AUTHOR]
 CORPUS_COLUMNS = (["document", "title", "sources", "passages", "anonymous_passages", "anonymous_share"]
                   + [t.replace(" ", "_") for t in _TYPES])
 DOCUMENT_COLUMNS = ["id", "title", "author", "date", "units", "source", "text"]

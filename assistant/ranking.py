@@ -22,6 +22,8 @@ from assistant.errors import StoreError
 from assistant.questions import AUTHOR_WORDS, AnswerType, Mode, Reading, Slot, answer_entities, answer_slot
 from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.units import Unit
+from assistant.kinds import UnitKind
+from assistant.source_types import SourceType
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 WEIGHTS_FILE = "reranker.safetensors"
@@ -74,7 +76,7 @@ def slot_filled(question: str, unit: Unit) -> bool:
     kind = answer_slot(question)
     if kind is None:
         return True
-    text = unit.text + ("" if unit.source_type == "author" else " " + unit.speaker)
+    text = unit.text + ("" if unit.source_type == SourceType.AUTHOR else " " + unit.speaker)
     asked = set(tokenize(question))
     low = question.lower()
     if kind == Slot.NUMBER:
@@ -95,7 +97,7 @@ def slot_filled_by_entities(question: str, unit: Unit, entities) -> bool:
         return True
     asked = set(tokenize(question))
     found = list(entities(unit.text))
-    if unit.source_type != "author" and unit.speaker:
+    if unit.source_type != SourceType.AUTHOR and unit.speaker:
         found.append((unit.speaker, "PERSON"))
     for text, label in found:
         toks = tokenize(text)
@@ -321,7 +323,7 @@ class Ranker:
 
     def label_match(self, speaker: str, unit: Unit) -> float:
         """The idf-weighted share of the asked-about speaker's name found in the unit's speaker label."""
-        key = (speaker, unit.speaker, unit.source_type, unit.kind == "quote")
+        key = (speaker, unit.speaker, unit.source_type, unit.kind == UnitKind.QUOTE)
         got = self._labels.get(key)
         if got is None:
             got = self._label_match(*key)
@@ -334,9 +336,9 @@ class Ranker:
     def _label_match(self, speaker: str, label: str, source_type: str, is_quote: bool) -> float:
         words = {w.lower() for w in _WORD.findall(speaker)}
         if words & AUTHOR_WORDS and not words - AUTHOR_WORDS - STOPWORDS:
-            return 1.0 if source_type == "author" else 0.0
+            return 1.0 if source_type == SourceType.AUTHOR else 0.0
         terms = [t for t in tokenize(speaker) if t not in STOPWORDS]
-        if not terms or source_type == "author" and not is_quote:
+        if not terms or source_type == SourceType.AUTHOR and not is_quote:
             return 0.0
         have = set(tokenize(label))
         bm = self.retriever.bm25
@@ -345,7 +347,7 @@ class Ranker:
 
     def is_speaker(self, speaker: str, unit: Unit) -> bool:
         """The unit holds the asked-about speaker's own words (a bare "she said" frame holds none)."""
-        return unit.kind != "frame" and self.label_match(speaker, unit) >= self.speaker_match
+        return unit.kind != UnitKind.FRAME and self.label_match(speaker, unit) >= self.speaker_match
 
     def units_of(self, speaker: str, doc_id: str | None) -> list[Unit]:
         """The units in scope attributed to the asked-about speaker."""
@@ -356,7 +358,7 @@ class Ranker:
         out = []
         for key in keys:
             for u in by_label[key]:
-                if (not doc_id or u.doc_id == doc_id) and u.kind != "metadata" and self.is_speaker(speaker, u):
+                if (not doc_id or u.doc_id == doc_id) and u.kind != UnitKind.METADATA and self.is_speaker(speaker, u):
                     out.append(u)
         return out
 
@@ -386,7 +388,7 @@ class Ranker:
         for h in hits:
             if len(chosen) >= n + (n if reading.mode == Mode.SPEAKER else 0):
                 break
-            if h.unit.id not in chosen and h.unit.kind != "metadata":
+            if h.unit.id not in chosen and h.unit.kind != UnitKind.METADATA:
                 chosen[h.unit.id] = Pooled(h.unit, h.dense, h.lexical)
         return [Pooled(p.unit, p.dense, lexical.get(p.unit.id, p.lexical)) for p in chosen.values()]
 
@@ -436,7 +438,7 @@ class Ranker:
         total = sum(weights.values()) or 1.0
         out = []
         for u in units:
-            toks = set(tokenize(u.text + ("" if u.source_type == "author" else " " + u.speaker)))
+            toks = set(tokenize(u.text + ("" if u.source_type == SourceType.AUTHOR else " " + u.speaker)))
             near = set(tokenize(" ".join(n.text for n in self.retriever.neighbours(u))))
             own = sum(w for t, w in weights.items() if t in toks)
             half = sum(w for t, w in weights.items() if t not in toks and t in near)
@@ -464,7 +466,7 @@ class Ranker:
         if not qwords:
             out[:] = 1.0
             return out
-        own_words = [_words(u.text + ("" if u.source_type == "author" else " " + u.speaker)) for u in units]
+        own_words = [_words(u.text + ("" if u.source_type == SourceType.AUTHOR else " " + u.speaker)) for u in units]
         ctx_words = [sorted(set().union(*(_words(c.text) for c in ctx)) | set(ow)) for ctx, ow in
                      zip(contexts, own_words)]
         vecs = self.word_vectors(list(qwords) + [w for ws in ctx_words for w in ws])

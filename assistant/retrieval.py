@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.kinds import UnitKind
+from assistant.source_types import SourceType
 from assistant.store import Store
 from assistant.units import Unit
 
@@ -164,7 +166,7 @@ class HybridRetriever:
                     self._by_sentence = by_sentence
                     by_label: dict[tuple[str, str, bool], list[Unit]] = {}
                     for u in units:
-                        by_label.setdefault((u.speaker, u.source_type, u.kind == "quote"), []).append(u)
+                        by_label.setdefault((u.speaker, u.source_type, u.kind == UnitKind.QUOTE), []).append(u)
                     self._by_label = by_label
                     label_terms: dict[str, list[tuple[str, str, bool]]] = {}
                     for key in by_label:  # in by_label's order
@@ -250,4 +252,4 @@ _NO_ROWS = np.zeros(0, dtype=np.int64)
 
 def _speaker_terms(u: Unit) -> str:
     # The speaker's name is searchable ("What did Smith say ..."), the author's label is not.
-    return "" if u.source_type == "author" else u.speaker
+    return "" if u.source_type == SourceType.AUTHOR else u.speaker

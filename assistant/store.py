@@ -14,6 +14,7 @@ from assistant.locking import write_lock
 from assistant.registry import REGISTRY_SUFFIX, SCHEMA_VERSION, SERVER_HINT, DocumentRecord, Registry, failed
 from assistant.settings import Settings, offline_environment
 from assistant.units import Unit
+from assistant.kinds import UnitKind
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ class Store:
     def header_units(self, doc_id: str | None, kind: str) -> list[Unit]:
         """The header line units (date or byline) of one document, or of every document."""
         try:
-            got = self.collection.get(where={"kind": "metadata"}, include=["documents", "metadatas"])
+            got = self.collection.get(where={"kind": UnitKind.METADATA.value}, include=["documents", "metadatas"])
         except Exception as exc:  # noqa: BLE001
             raise failed(self.settings, "reading the header lines", exc) from exc
         units = _to_units(got["ids"], got["documents"], got["metadatas"])

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.articles import split_sentences
+from assistant.kinds import UnitKind
 from assistant.ranking import FEATURES
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,7 @@ def collect(gold_path: Path, articles: list[Path], resolve, store_dir: Path, emb
             continue
         ranking = assistant.rank(reading, doc_id)
         units = [c.unit for c in ranking.candidates]
-        statements = {u.id: assistant.statement(u) for u in units if reading.mode and u.kind == "quote"}
+        statements = {u.id: assistant.statement(u) for u in units if reading.mode and u.kind == UnitKind.QUOTE}
         out.append(Asked(group, row, reading.mode, None, assistant.exempt(reading, ranking), units,
                          [c.speaker for c in ranking.candidates], np.asarray(ranking.features, dtype=np.float64),
                          [hits(row, u.text, docs) for u in units], statements))

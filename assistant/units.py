@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from assistant.articles import Article, split_sentences
 from assistant.attribution import Attribution, attribute
+from assistant.kinds import UnitKind
+from assistant.source_types import SourceType
 
 _TRIM = " \t\n“”\"‘’,;:—–-"
 
@@ -57,10 +59,10 @@ def build_units(article: Article, attributions: list[Attribution] | None = None)
 
     for kind, s, e in article.header_spans:
         # The cue field names the header line: title, byline or date.
-        add(s, e, author, "author", "metadata", 0, 0, kind)
+        add(s, e, author, SourceType.AUTHOR, UnitKind.METADATA, 0, 0, kind)
 
-    quotes = [a for a in attributions if a.kind == "quote"]
-    whole = [a for a in attributions if a.kind in ("partial", "reported")]
+    quotes = [a for a in attributions if a.kind == UnitKind.QUOTE]
+    whole = [a for a in attributions if a.kind in (UnitKind.PARTIAL, UnitKind.REPORTED)]
     sent_no = 0
     for p in article.paragraphs:
         for s, e in split_sentences(text, p.start, p.end):
@@ -74,13 +76,13 @@ def build_units(article: Article, attributions: list[Attribution] | None = None)
                 if owner is not None:
                     add(s, e, owner.speaker, owner.source_type, owner.kind, p.number, sent_no, owner.cue)
                 else:
-                    add(s, e, author, "author", "narration", p.number, sent_no)
+                    add(s, e, author, SourceType.AUTHOR, UnitKind.NARRATION, p.number, sent_no)
                 continue
             cursor = s
             for a0, a1, a in pieces:
                 if a0 > cursor:
                     _frame(add, text, cursor, a0, attributions, author, p.number, sent_no)
-                add(a0, a1, a.speaker, a.source_type, "quote", p.number, sent_no, a.cue)
+                add(a0, a1, a.speaker, a.source_type, UnitKind.QUOTE, p.number, sent_no, a.cue)
                 cursor = max(cursor, a1)
             if cursor < e:
                 _frame(add, text, cursor, e, attributions, author, p.number, sent_no)
@@ -93,6 +95,6 @@ def _frame(add, text: str, s: int, e: int, attributions: list[Attribution], auth
     """Narration around a quote: it belongs to the quote it attributes, else to the author."""
     owner = next((a for a in attributions if a.frame and a.frame[0] < e and a.frame[1] > s), None)
     if owner is not None:
-        add(s, e, owner.speaker, owner.source_type, "frame", para, sent, owner.cue)
+        add(s, e, owner.speaker, owner.source_type, UnitKind.FRAME, para, sent, owner.cue)
     else:
-        add(s, e, author, "author", "narration", para, sent)
+        add(s, e, author, SourceType.AUTHOR, UnitKind.NARRATION, para, sent)

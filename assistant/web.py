@@ -13,28 +13,14 @@ from pathlib import Path
 
 from assistant.answer import ABSTAIN_MESSAGE, Answer, Quote
 from assistant.articles import Article
-from assistant.attribution import SOURCE_TYPES
+from assistant.kinds import PASSAGE_KINDS, UnitKind
+from assistant.kinds import SPOKEN_KINDS as _SPOKEN  # only these are coloured in the pane, not the narration
+from assistant.source_types import SOURCE_TYPES, SourceType
 from assistant.units import Unit
 
-# One colour per source type (background, text), readable in light and dark themes alike.
-COLOURS = {
-    "author": ("#e5e7eb", "#1f2937"),
-    "official report": ("#dbeafe", "#1e3a8a"),
-    "public official": ("#ede9fe", "#4c1d95"),
-    "law enforcement": ("#fee2e2", "#7f1d1d"),
-    "named source": ("#dcfce7", "#14532d"),
-    "anonymous source": ("#fef3c7", "#78350f"),
-    "historical quote": ("#fce7f3", "#831843"),
-}
-DESCRIPTIONS = {
-    "author": "the writer's own words",
-    "official report": "a report, study or official document",
-    "public official": "an elected or appointed official, or a spokesperson",
-    "law enforcement": "police, prosecutors or investigators",
-    "named source": "a person or organisation named in the article",
-    "anonymous source": "a source the article does not name",
-    "historical quote": "words quoted from the past, through someone else",
-}
+# One colour per source type (background, text) and what each means: both are defined with the type.
+COLOURS = {t.value: (t.background, t.colour) for t in SourceType}
+DESCRIPTIONS = {t.value: t.description for t in SourceType}
 # One colour per verdict of a check (background, text).
 VERDICT_COLOURS = {
     "verified": ("#dcfce7", "#14532d"),
@@ -42,8 +28,6 @@ VERDICT_COLOURS = {
     "paraphrased": ("#dbeafe", "#1e40af"),
     "not found": ("#e5e7eb", "#374151"),
 }
-# Only what the article attributes to someone is coloured in the pane; the writer's narration is not.
-_SPOKEN = {"quote", "partial", "reported", "frame"}
 
 
 def slug(source_type: str) -> str:
@@ -121,7 +105,7 @@ def transcript(turns: list[Turn], doc_ids: dict[str, str], hint: str) -> str:
 
 def hint(titles: list[str], units: list[Unit], limit: int = 5) -> str:
     """What the article covers instead: its title and the sources it quotes most."""
-    speakers = Counter(u.speaker for u in units if u.source_type != "author" and u.kind in _SPOKEN)
+    speakers = Counter(u.speaker for u in units if u.source_type != SourceType.AUTHOR and u.kind in _SPOKEN)
     names = [s if len(s) <= 60 else s[:59].rstrip() + "…" for s, _n in speakers.most_common(limit)]
     about = " / ".join(f"“{t}”" for t in titles[:3])
     text = f"This is what {about} covers." if about else ""
@@ -208,7 +192,7 @@ def article_pane(article: Article, doc_id: str, units: list[Unit], active: bool,
         for s, e, u in _segments(article, units, s0, e0, marks):
             cls = ["otr-seg"]
             title = ""
-            if u is not None and u.source_type != "author":
+            if u is not None and u.source_type != SourceType.AUTHOR:
                 cls.append(slug(u.source_type))
                 title = f' title="{_e(u.speaker)} ({_e(u.source_type)})"'
             if highlight and highlight[0] <= s and e <= highlight[1]:
@@ -517,15 +501,15 @@ class Reader:
 
         units = self.units(doc_id)
         out = []
-        people = ("public official", "named source", "law enforcement", "anonymous source")
-        quotes = [u for u in units if u.kind == "quote" and u.source_type != "author" and len(u.text.split()) >= 6]
+        people = tuple(t for t in SourceType if t.person)
+        quotes = [u for u in units if u.kind == UnitKind.QUOTE and u.source_type != SourceType.AUTHOR and len(u.text.split()) >= 6]
         quote = min(quotes, key=lambda u: (u.source_type not in people, u.start), default=None)
         if quote:
             words = re.sub(r"^[\W_]+", "", quote.text).split()[:6]
             out.append("Who said “" + " ".join(words).rstrip(",;:.") + "…”?")
         for u in units:
             m = re.search(r"\b\d[\d,.]*\s+([a-z]{4,}s)\b", u.text)
-            if u.kind in ("narration", "quote", "partial", "reported") and m:
+            if u.kind in (UnitKind.NARRATION, *PASSAGE_KINDS) and m:
                 out.append(f"How many {m.group(1)} does the article mention?")
                 break
         out.append("What is the recipe for apple pie?")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.attribution import SOURCE_TYPES, Attribution, attribute
+from assistant.attribution import SOURCE_TYPES, Attribution, Attributor, attribute
 from assistant.units import build_units
 
 # Every person the seed article names; an anonymous source's label must hold none of them.
@@ -460,8 +460,6 @@ CUELESS = (
 
 
 def test_only_paragraphs_with_a_cue_are_parsed(make_article, nlp):
-    from assistant.attribution import Attributor
-
     article = make_article(CUELESS)
     doc = Attributor(article, nlp).doc
     parsed = [p.text[:30] for p, d in doc.docs if d is not None]
@@ -473,11 +471,13 @@ def test_only_paragraphs_with_a_cue_are_parsed(make_article, nlp):
 
 def attribute_parsing_everything(article, nlp, monkeypatch) -> list[Attribution]:
     """The attributions with every paragraph parsed in full, as before parsing became selective."""
-    import assistant.attribution as attribution_mod
+    import assistant.parsed as parsed_mod
 
     with monkeypatch.context() as m:
-        m.setattr(attribution_mod, "_needs_parse", lambda text, nlp: True)
-        return attribute(article, nlp)
+        m.setattr(parsed_mod, "needs_parse", lambda text, nlp: True)
+        attributor = Attributor(article, nlp)
+        assert all(d is not None for _p, d in attributor.doc.docs)  # the patch took: every paragraph is parsed
+        return attributor.run()
 
 
 def test_names_and_pronouns_resolve_through_unparsed_paragraphs(make_article, nlp, monkeypatch):

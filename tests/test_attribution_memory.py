@@ -25,11 +25,16 @@ def live(kind: type) -> int:
 
 
 def test_attributing_articles_keeps_no_attributor_alive(make_article, nlp):
+    from assistant.parsed import ParsedArticle
+    from assistant.quote_attribution import QuoteAttributor
+    from assistant.speakers import SpeakerResolver
+
     articles = [make_article(b) for b in BODIES]
-    before = live(Attributor)
+    parts = (Attributor, ParsedArticle, SpeakerResolver, QuoteAttributor)
+    before = [live(kind) for kind in parts]
     found = [attribute(a, nlp) for a in articles]
     assert all(found)  # the articles did hold attributions, so the quote caches were used
-    assert live(Attributor) == before
+    assert [live(kind) for kind in parts] == before
 
 
 def test_attributing_articles_keeps_no_parse_alive(make_article, nlp):

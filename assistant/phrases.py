@@ -1,0 +1,32 @@
+"""The text of a speaker phrase: cleaned, split into words, cut down to a surname.
+
+Plain string helpers, shared by the quote finder, the speaker resolver and the source-type classifier.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[\w’'.-]+")
+
+
+def words_of(s: str) -> list[str]:
+    """The lower-cased words of s, without edge punctuation."""
+    return [w.lower().strip(".,’'") for w in _WORD.findall(s)]
+
+
+def clean(s: str) -> str:
+    """s on one line, without the spaces, commas, dashes and quote marks around it."""
+    s = re.sub(r"\s+", " ", s).strip(" ,;:—–-\"“”")
+    return s
+
+
+def surname(label: str) -> str:
+    """The last word of the name part of a label: "doe" for "Jane Doe, senator" or "Ms. Doe"."""
+    name = re.split(r",| \(", label)[0].split()
+    return re.sub(r"[’']s$", "", name[-1].strip(".,’'")).lower() if name else ""
+
+
+def contains(low: str, term: str) -> bool:
+    """Whether term is in low as a whole word or phrase."""
+    return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", low) is not None
