@@ -316,13 +316,13 @@ def format_report(runs: dict[str, Run], app: AppRun | None, small: int, large: i
             c = runs["quotes_thrice"]
             rows.append((f"quotes, the {QUOTES_SMALL} articles 3 times: peak RSS", _gb(c.peak_kb),
                          "-", f"{c.peak_kb / a.peak_kb - 1:+.1%}"))
-    if f"index_{small}" in runs:
+    if f"index_{small}" in runs and small != large:
         rows.append((f"index, {small:,} articles: peak RSS", _gb(runs[f"index_{small}"].peak_kb), "-", "-"))
     if f"index_{large}" in runs:
         big = runs[f"index_{large}"]
         rows.append((f"index, {large:,} articles: peak RSS", _gb(big.peak_kb), f"≤ {INDEX_PEAK_TARGET_GB} GB",
                      _met(big.peak_gb <= INDEX_PEAK_TARGET_GB)))
-        if f"index_{small}" in runs:
+        if f"index_{small}" in runs and small != large:
             growth = big.peak_kb / runs[f"index_{small}"].peak_kb - 1
             rows.append((f"  growth {small:,} -> {large:,} articles", f"{growth:+.1%}",
                          f"≤ {INDEX_GROWTH_TARGET:.0%}", _met(growth <= INDEX_GROWTH_TARGET)))
@@ -419,7 +419,7 @@ def _run(args, parts: set[str], work: Path) -> int:
         runs["quotes_thrice"] = measure(f"quotes, the {QUOTES_SMALL} articles 3 times",
                                         ["quotes", "--json", *small, *small, *small],
                                         work / "quotes_thrice.jsonl", work / "quotes_thrice.log", q)
-    for n in (args.small, args.large) if "index" in parts else ():
+    for n in dict.fromkeys((args.small, args.large)) if "index" in parts else ():
         store = work / f"store_{n}"
         if store.exists():
             shutil.rmtree(store)
