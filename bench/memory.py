@@ -33,8 +33,18 @@ Time: about an hour on this 2-core machine (the two builds take 12 and 37 minute
 about 5). --parts runs a subset; part 3 needs part 2's 1,000-article store (run together, or --keep DIR
 from an earlier run with index in it, and --parts app).
 
-Figures measured here (2 cores shared with other work; see the load averages printed with the table):
-(filled in from the run below)
+Figures measured here on 2026-11-30, 2 cores shared with two other engineers' training and test runs (load
+average 3-13 throughout, so the times are long; memory does not depend on it):
+- quotes (`--parts quotes`, 17:23): 84 articles peak 0.372 GB, 252 articles 0.375 GB, +0.7% (target ≤ 5%:
+  met); the 84 articles three times in one process 0.377 GB (+1.2%). Before the lru_cache fix the issue
+  measured 466 -> 511 -> 555 MB for that last case.
+- index of 1,000 articles: 1.849 GB peak before this branch (17:28, RSS over the run 1.44/1.49/1.53/1.65 GB);
+  1.230 GB after (18:01-18:47, 1.08/1.08/1.08/1.21 GB), with the Embedder's fixed mmap threshold and the
+  paged unit reads (this build ran before indexing stopped keeping every article's text, 13 MB per 1,000).
+- app over that 1,000-article store, after 1,000 questions through `/ask`: 1.584 GB before (after 100
+  questions 1.552), 0.998 GB after (after 100 questions 0.966; +3 MB over the last 300): target ≤ 1.2 GB met.
+- index of 3,000 articles: not measured to the end in the time available under that load (a build took
+  45 minutes for 1,000 articles); run `--parts index` for it.
 """
 
 from __future__ import annotations
