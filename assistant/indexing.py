@@ -69,7 +69,9 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
         by_source: dict[str, set[str]] = {}
         for d, info in known.items():
             by_source.setdefault(info.source, set()).add(d)
-        todo: list[tuple[Article, str]] = []
+        # What to index, by path: an article's text is read again when its chunk is parsed, so that a long
+        # run holds the texts of a chunk or two, not of every article it indexes.
+        todo: list[tuple[Path, str, str]] = []
         pending: dict[str, str] = {}  # doc_id -> the source of what this run will index
         bar = progress_bar(total=len(files), desc="reading", enabled=progress, unit="file")
         for f in files:
@@ -94,7 +96,7 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 report.skipped.append(source)
                 _step(bar, f"{f.name} (same as another file)")
                 continue
-            todo.append((article, source))
+            todo.append((Path(f), article.doc_id, source))
             pending[article.doc_id] = source
             _step(bar, f.name)
         bar.close()
@@ -113,10 +115,16 @@ def _step(bar, note: str) -> None:
     bar.update(1)
 
 
-def _parse_chunk(chunk: list[tuple[Article, str]], nlp) -> tuple[list, list]:
+def _parse_chunk(chunk: list[tuple[Path, str, str]], nlp, documents_dir: Path) -> tuple[list, list]:
     """Attribution and units of a chunk of documents: (article, source, units) each, and (source, why) failures."""
     built, failed = [], []
-    for article, source in chunk:
+    for path, _doc_id, source in chunk:
+        try:
+            # Read again (see index_paths); a file changed meanwhile is indexed as it is now.
+            article, source = load_document(path, documents_dir)
+        except ArticleError as exc:
+            failed.append((source, str(exc)))
+            continue
         try:
             built.append((article, source, build_units(article, attribute(article, nlp))))
         except (ValueError, RecursionError, MemoryError) as exc:  # the parser gave up on it
@@ -124,7 +132,7 @@ def _parse_chunk(chunk: list[tuple[Article, str]], nlp) -> tuple[list, list]:
     return built, failed
 
 
-def _index_documents(todo: list[tuple[Article, str]], store: Store, nlp, report: IndexReport, progress: bool) -> None:
+def _index_documents(todo: list[tuple[Path, str, str]], store: Store, nlp, report: IndexReport, progress: bool) -> None:
     """Parse, embed and write documents, a chunk at a time.
 
     Embedding batches span a chunk's documents (the real cost), and each chunk is written as it is done, so a
@@ -136,12 +144,12 @@ def _index_documents(todo: list[tuple[Article, str]], store: Store, nlp, report:
     chunks = [todo[c:c + CHUNK_DOCS] for c in range(0, len(todo), CHUNK_DOCS)]
     pool = ThreadPoolExecutor(1, thread_name_prefix="attribution")
     try:
-        ahead = pool.submit(_parse_chunk, chunks[0], nlp)
+        ahead = pool.submit(_parse_chunk, chunks[0], nlp, store.documents_dir)
         done_docs = 0
         for n in range(len(chunks)):
             built, failed = ahead.result()
             if n + 1 < len(chunks):
-                ahead = pool.submit(_parse_chunk, chunks[n + 1], nlp)
+                ahead = pool.submit(_parse_chunk, chunks[n + 1], nlp, store.documents_dir)
             for source, why in failed:
                 report.failed.append((source, why))
                 log.warning("%s", why)

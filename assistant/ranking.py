@@ -492,7 +492,7 @@ class Ranker:
             for w, v in zip(todo, self.embedder.encode(todo, batch_size=128)):
                 out[w] = np.asarray(v, dtype=np.float32)
             with self._lock:
-                if len(cache) > 200_000:  # bounded: an archive's vocabulary, not every word ever asked
+                if len(cache) > 50_000:  # bounded (about 77 MB of vectors): the words questions meet, not every word
                     cache.clear()
                 cache.update((w, out[w]) for w in todo)
         return out

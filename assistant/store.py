@@ -18,6 +18,7 @@ from assistant.kinds import UnitKind
 
 log = logging.getLogger(__name__)
 
+READ_PAGE = 1000  # units per read when loading them all
 
 
 class Embedder:
@@ -36,6 +37,7 @@ class Embedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
+            return_freed_memory()
 
             try:
                 self._model = SentenceTransformer(self.model_name, device="cpu")
@@ -65,6 +67,31 @@ class Embedder:
 
 
 _TORCH_THREADS: list[int] = []
+
+# Allocations at least this large get their own mapping, which goes back to the system when freed.
+MMAP_THRESHOLD = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def return_freed_memory() -> bool:
+    """Make large freed blocks go back to the system at once (glibc only); True when the setting took.
+
+    glibc raises its mmap threshold each time a large mapped block is freed, so after the first batches
+    the model's activations (tens of MB each) come from the heap instead; freed there, they stay in the
+    process. A long build or a long-lived app then keeps the largest batch's memory, plus the fragments,
+    for good: 0.3-0.5 GB here. A fixed threshold stops that (and glibc's own trim threshold stays fixed too).
+    """
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
 
 
 def _default_threads(torch) -> int:
@@ -347,20 +374,39 @@ class Store:
     def all_units(self) -> list[Unit]:
         """Every stored unit, in document order; cached until the next write."""
         if self._units is None:
+            import numpy as np
+
             try:
-                got = self.collection.get(include=["documents", "metadatas", "embeddings"])
+                ids = self.collection.get(include=[])["ids"]
             except StoreError:
                 raise
             except Exception as exc:  # noqa: BLE001
                 raise failed(self.settings, "reading the units", exc) from exc
             served = self.documents()
-            units = [u for u in _to_units(got["ids"], got["documents"], got["metadatas"]) if u.doc_id in served]
-            embs = got.get("embeddings")
-            # One float32 matrix, not a list of floats per unit: a tenth of the memory at 30,000 units.
-            import numpy as np
-
-            self._matrix = np.asarray(embs if embs is not None else [], dtype=np.float32)
-            self._rows = {i: n for n, i in enumerate(got["ids"])} if embs is not None else {}
+            units: list[Unit] = []
+            # One float32 matrix, not a list of floats per unit. Read a page of units at a time: Chroma hands
+            # embeddings over as Python floats, then float64, which for 30,000 units at once peaked 1.2 GB
+            # above the matrix (and the process kept much of it).
+            matrix = np.zeros((len(ids), 0), dtype=np.float32)
+            rows: dict[str, int] = {}
+            for at in range(0, len(ids), READ_PAGE):
+                page = ids[at:at + READ_PAGE]
+                try:
+                    got = self.collection.get(ids=page, include=["documents", "metadatas", "embeddings"])
+                except Exception as exc:  # noqa: BLE001
+                    raise failed(self.settings, "reading the units", exc) from exc
+                embs = got.get("embeddings")
+                if embs is not None and len(embs):
+                    embs = np.asarray(embs, dtype=np.float32)
+                    if matrix.shape[1] != embs.shape[1]:
+                        matrix = np.zeros((len(ids), embs.shape[1]), dtype=np.float32)
+                    for uid, vec in zip(got["ids"], embs):
+                        rows[uid] = len(rows)
+                        matrix[rows[uid]] = vec
+                units += [u for u in _to_units(got["ids"], got["documents"], got["metadatas"]) if u.doc_id in served]
+                del got, embs
+            self._matrix = matrix[:len(rows)]
+            self._rows = rows
             units.sort(key=lambda u: (u.document, u.start, u.end))
             self._units = units
         return self._units

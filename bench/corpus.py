@@ -26,7 +26,10 @@ Measured in one run, on one MiniLM and one spaCy pipeline loaded up front:
 4. The same over a Chroma server (`chroma run`, next to sys.executable, on a free port of 127.0.0.1): the
    corpus is indexed into it afresh (its build time is reported too), then the same questions are asked,
    interleaved with the seed store again. The server is always stopped. --skip-server leaves this out.
-5. The embedded store's size on disk (du) and this process's peak RSS (ru_maxrss) after parts 1-3.
+5. The embedded store's size on disk (du) and this process's peak RSS (ru_maxrss) after parts 1-3. That peak
+   is of everything above in one process (two builds, a raw encode of every unit, two assistants); the memory
+   targets of issue 14 (a `quotes` run, an `index` run and the app, each on its own) are measured by
+   bench/memory.py, which generates its articles with this module's `generate`.
 
 One table follows: metric, value, target, met/MISSED, then the build split and the load average (other
 work on this 2-core machine inflates every time). The exit status is 1 only on errors, never on a MISSED.

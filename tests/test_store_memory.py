@@ -1,0 +1,99 @@
+"""The store's memory: loading every unit costs about what the units and their matrix hold, and memory that
+the embedding model frees goes back to the system.
+
+No model is needed for the first test: the units are written with random vectors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.settings import Settings
+from assistant.store import Embedder, Store
+from assistant.units import Unit
+
+REPO = Path(__file__).resolve().parent.parent
+UNITS = 4000
+DIM = 384
+
+
+def _store(tmp_path: Path) -> Store:
+    settings = Settings(store_dir=tmp_path / "store")
+    return Store(settings, embedder=Embedder(settings.model))  # the model is never loaded here
+
+
+def _fill(store: Store) -> None:
+    rng = np.random.default_rng(0)
+    doc = "0123456789abcdef"
+    path = str(store.settings.store_dir / "article.txt")
+    units = [Unit(f"{doc}:{i}", doc, path, "Title", f"Sentence number {i} of the article.", i * 40, i * 40 + 35,
+                  "Jane Doe", "named source", "quote", i // 10, i % 10, "said") for i in range(UNITS)]
+    vecs = rng.standard_normal((UNITS, DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    record = {"doc_id": doc, "path": path, "source": path, "title": "Title", "author": "", "date": ""}
+    with store.writing():
+        store.replace_documents([(record, units, "text", vecs)])
+
+
+def test_loading_every_unit_peaks_near_what_it_keeps(tmp_path, monkeypatch):
+    """Chroma returns embeddings as Python floats, then float64: read all at once, 4,000 units peaked at about
+    70 MB of Python objects for a 6 MB matrix. Read a page at a time, the peak stays near what is kept."""
+    import assistant.store
+
+    monkeypatch.setattr(assistant.store, "READ_PAGE", 500)
+    _fill(_store(tmp_path))
+    store = _store(tmp_path)  # a fresh reader, as the app opens it
+    _ = store.documents(), store.collection  # the manifest and the handles are not what is measured
+    tracemalloc.start()
+    try:
+        units = store.all_units()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(units) == UNITS
+    matrix = UNITS * DIM * 4
+    assert peak < 5 * matrix, f"loading {UNITS} units peaked at {peak / 1e6:.1f} MB for a {matrix / 1e6:.1f} MB matrix"
+    # And nothing was lost on the way: every unit's vector is the stored one.
+    got = store.collection.get(ids=[units[0].id, units[-1].id], include=["embeddings"])
+    for uid, vec in zip(got["ids"], got["embeddings"]):
+        assert np.allclose(store.vector(uid), vec, atol=1e-6)
+
+
+def test_memory_freed_after_the_model_loads_goes_back_to_the_system():
+    """glibc raises its mmap threshold after a large block is freed, and later blocks of that size come from
+    the heap and stay in the process. Once the Embedder has loaded its model, freed blocks are returned."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's allocator only")
+    script = textwrap.dedent("""
+        import numpy as np
+        from assistant.settings import Settings
+        from assistant.store import Embedder
+        Embedder(Settings().model).model
+
+        def rss():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+
+        a = np.ones(16 << 20, dtype=np.uint8)  # freed, this raises glibc's dynamic threshold to 16 MB
+        del a
+        before = rss()
+        blocks = [np.ones(2 << 20, dtype=np.uint8) for _ in range(12)]  # 24 MB in 2 MB blocks
+        during = rss()
+        del blocks
+        print(before, during, rss())
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, during, after = map(int, out.stdout.split()[-3:])
+    assert during - before >= 20  # the blocks were really held
+    assert after - before <= 4, f"RSS {before} -> {during} -> {after} MB: the freed blocks stayed in the process"
