@@ -6,6 +6,9 @@ The page only presents the `assistant` API (see assistant/web.py for the HTML). 
 endpoint `/ask` for scripts: `gradio_client.Client(URL).predict(question, top_k, document, api_name="/ask")`
 returns the same JSON object as `python -m assistant ask --json` (set HF_HUB_OFFLINE=1 and
 GRADIO_ANALYTICS_ENABLED=False in the client's environment, or gradio_client itself contacts the internet).
+
+`build_app` lays out one tab at a time (`_ask_tab` ... `_sources_tab`), then wires each tab's events
+(`_load_event` ... `_sources_events`) and the named endpoints (`_api`), in that order.
 """
 
 from __future__ import annotations
@@ -18,20 +21,37 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections import namedtuple
 from pathlib import Path
+
+# The upload limit is the article limit: a draft or an article.
+from assistant.articles import MAX_ARTICLE_BYTES
 
 log = logging.getLogger("assistant.app")
 
-MAX_UPLOAD_BYTES = 5_000_000  # as articles.MAX_ARTICLE_BYTES: a draft or an article
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ALL_ARTICLES = ("All articles", "")  # heads the article lists that may search every article
+
+
+# What each tab's layout hands its events: its gradio components, by name.
+AskTab = namedtuple("AskTab", "chat question ask k doc add added pane")
+CheckTab = namedtuple("CheckTab", "claim who doc check verdict csv md")
+DraftTab = namedtuple("DraftTab", "text file doc check name result csv md pane")
+SourcesTab = namedtuple("SourcesTab", "doc summary table chart csv md corpus_csv")
+
+
+class Page(namedtuple("Page", "turns ask check draft sources")):
+    """The page's controls by tab, and the reader's conversation (a gr.State)."""
+
+    @property
+    def lists(self) -> list:
+        """The four article lists, in the order `_lists` updates them."""
+        return [self.ask.doc, self.check.doc, self.sources.doc, self.draft.doc]
+
 
 def build_app(reader, top_k: int = 3, uploads: bool = False):
     """The Gradio Blocks around a `Reader`; launch it with `launch_options()`. uploads=True shows "Add article"."""
     import gradio as gr
-
-    from assistant import export, web
-    from assistant.articles import ARTICLE_SUFFIXES
-    from assistant.errors import AssistantError, QuestionError
 
     exports = Path(tempfile.mkdtemp(prefix="otr-exports-"))  # the downloads this app writes (Gradio serves copies)
     atexit.register(shutil.rmtree, exports, ignore_errors=True)
@@ -41,298 +61,414 @@ def build_app(reader, top_k: int = 3, uploads: bool = False):
         gr.HTML('<div class="otr-head"><h1>On the Record</h1><p>Answers come only as verbatim quotes from '
                 'the article, each with who said it and what kind of source that is.</p></div>')
         with gr.Tabs():
-            with gr.Tab("Ask", id="ask-tab", elem_id="ask-tab"):
-                with gr.Row(equal_height=False, elem_id="panes"):
-                    with gr.Column(scale=3, min_width=340):
-                        chat = gr.HTML(reader.transcript([]), elem_id="transcript")
-                        with gr.Row():
-                            question = gr.Textbox(label="Your question", max_lines=4, scale=5, elem_id="question",
-                                                  placeholder="Who said …? What did … say about …?", autofocus=True)
-                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                        gr.Examples(examples=[[q] for q in reader.examples()], inputs=[question], label="Try")
-                        with gr.Accordion("Settings", open=False):
-                            k = gr.Slider(1, 10, value=top_k, step=1, label="Quotes per answer (top-k)",
-                                          elem_id="top-k")
-                            doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="", label="Article",
-                                              visible=len(choices) > 1, elem_id="document")
-                        with gr.Row(visible=uploads):
-                            add = gr.UploadButton("Add article (.txt, .md, .html; up to 5 MB)", size="sm",
-                                                  file_types=list(ARTICLE_SUFFIXES), file_count="single",
-                                                  elem_id="add-article", visible=uploads)
-                            added = gr.HTML("", elem_id="add-status")
-                    with gr.Column(scale=2, min_width=340):
-                        pane = gr.HTML(reader.pane([]), elem_id="article-pane")
-                        gr.HTML(web.legend(), elem_id="legend")
-
-            with gr.Tab("Check a quote", id="check-tab", elem_id="check-tab"):
-                gr.HTML("<p>Is a quote real, and whose is it? Paste the words (at least three) and, if you "
-                        "like, who they are attributed to.</p>")
-                claim = gr.Textbox(label="Claimed quote", lines=3, max_lines=8, elem_id="claim")
-                with gr.Row():
-                    who = gr.Textbox(label="Attributed to (optional)", placeholder="a surname is enough",
-                                     scale=3, elem_id="claimed-speaker")
-                    check_doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="", label="Article",
-                                            visible=len(choices) > 1, scale=2, elem_id="check-document")
-                check = gr.Button("Check", variant="primary", elem_id="check")
-                verdict = gr.HTML(elem_id="verdict")
-                with gr.Row():
-                    check_csv = gr.DownloadButton("Download CSV", visible=False, size="sm", elem_id="check-csv")
-                    check_md = gr.DownloadButton("Download Markdown", visible=False, size="sm", elem_id="check-md")
-
-            with gr.Tab("Check a draft", id="draft-tab", elem_id="draft-tab"):
-                gr.HTML("<p>Paste a draft, or upload one (.txt, .md or .html). Every quotation in it is found "
-                        "with who it is given to, and checked against the indexed articles: "
-                        + " ".join(web.verdict_chip(v) for v in web.VERDICT_COLOURS)
-                        + ". Click a row to see the archive passage. The draft is not indexed.</p>")
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=340):
-                        draft = gr.Textbox(label="Draft", lines=8, max_lines=20, elem_id="draft-text",
-                                           placeholder="Paste the draft here …")
-                        with gr.Row():
-                            draft_file = gr.UploadButton("Upload a draft", size="sm", file_types=list(ARTICLE_SUFFIXES),
-                                                         file_count="single", elem_id="draft-file")
-                            draft_doc = gr.Dropdown(choices=[("All articles", "")] + choices, value="",
-                                                    label="Check against", visible=len(choices) > 1,
-                                                    elem_id="draft-document")
-                            check_draft = gr.Button("Check the draft", variant="primary", elem_id="check-draft")
-                        draft_name = gr.State("draft")
-                        draft_result = gr.HTML(elem_id="draft-result")
-                        with gr.Row():
-                            draft_csv = gr.DownloadButton("Download CSV", visible=False, size="sm", elem_id="draft-csv")
-                            draft_md = gr.DownloadButton("Download Markdown", visible=False, size="sm",
-                                                         elem_id="draft-md")
-                    with gr.Column(scale=2, min_width=340):
-                        draft_pane = gr.HTML('<div class="otr-empty">The archive passages of the quotations show '
-                                             'here.</div>', elem_id="draft-pane")
-                        gr.HTML(web.legend())
-
-            with gr.Tab("Sources", id="sources-tab", elem_id="sources-tab"):
-                first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
-                src_doc = gr.Dropdown(choices=choices, value=first, label="Article", visible=len(choices) > 1,
-                                      elem_id="sources-document")
-                summary, rows, counts = sources_view(reader, first)
-                audit_summary = gr.HTML(summary, elem_id="audit-summary")
-                table = gr.Dataframe(value=rows, headers=web.SOURCE_COLUMNS, interactive=False, wrap=True,
-                                     column_widths=["30%", "13%", "7%", "8%", "30%", "12%"],
-                                     elem_id="sources-table", label="Sources")
-                # Counts start at zero: vega-lite's default scale here does not, and a type with the fewest
-                # passages would draw no bar at all.
-                chart = gr.BarPlot(counts, x="source type", y="passages", color="source type",
-                                   color_map={t: fg for t, (_bg, fg) in web.COLOURS.items()}, y_lim=[0, None],
-                                   title="Attributed passages by source type", sort=None, elem_id="sources-chart")
-                with gr.Row():
-                    src_csv = gr.DownloadButton("This article's sources (CSV)", size="sm", elem_id="sources-csv",
-                                                value=sources_file(reader, first, exports, "csv"))
-                    src_md = gr.DownloadButton("This article's sources (Markdown)", size="sm", elem_id="sources-md",
-                                               value=sources_file(reader, first, exports, "md"))
-                    corpus_csv = gr.DownloadButton("Every article, summarised (CSV)", size="sm",
-                                                   elem_id="corpus-csv", value=corpus_file(reader, exports))
-
-        def lists(document: str, checked: str, audited: str, drafted: str = ""):
-            """The article lists as the store has them now, keeping each choice that still exists."""
-            choices = reader.choices()
-            ids = {d for _label, d in choices}
-            every = [("All articles", "")] + choices
-            many = len(choices) > 1
-            first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
-            return (gr.update(choices=every, value=document if document in ids else "", visible=many),
-                    gr.update(choices=every, value=checked if checked in ids else "", visible=many),
-                    gr.update(choices=choices, value=audited if audited in ids else first, visible=many),
-                    gr.update(choices=every, value=drafted if drafted in ids else "", visible=many))
-
-        built = reader.version  # the documents the page was built with
-        lists_out = [doc, check_doc, src_doc, draft_doc]
-
-        def on_load(document: str, checked: str, audited: str, drafted: str, history: list, top: float,
-                    request: gr.Request):
-            # A page opened after more articles were indexed lists them, and shows one when there was none.
-            # Otherwise nothing changes: a question asked while the page loads keeps its highlighted pane.
-            reader.sync()
-            fresh = reader.version != built
-            same = (gr.update(),) * 4
-            params = dict(request.query_params) if request is not None else {}
-            link = permalink(reader, params)
-            if link is None:
-                if not fresh:
-                    return (*same, gr.update(), gr.update(), gr.update(), gr.update())
-                return (*lists(document, checked, audited, drafted), reader.pane([], document or None),
-                        gr.update(), gr.update(), gr.update())
-            doc_id, q, highlight = link
-            if doc_id:
-                document = doc_id
-            if q:  # /?q=QUESTION[&doc=DOC]: answered at once, as if asked
-                history = reader.turn(q, history, int(top), document or None)
-                return (*lists(document, checked, audited, drafted), reader.pane(history, document or None),
-                        reader.transcript(history, document or None), history, q)
-            return (*lists(document, checked, audited, drafted), reader.pane(history, document or None, highlight),
-                    gr.update(), gr.update(), gr.update())
-
-        # Gradio finds the request parameter by its type hint, which it cannot resolve from a string (this module
-        # postpones annotations and imports gradio late): give it the class itself.
-        on_load.__annotations__ = {"request": gr.Request}
-        demo.load(on_load, [doc, check_doc, src_doc, draft_doc, turns, k],
-                  [*lists_out, pane, chat, turns, question], api_visibility="private")
-
-        def on_ask(q: str, history: list, top: float, document: str, checked: str, audited: str, drafted: str):
-            history = reader.turn(q, history, int(top), document or None)  # answers from what is indexed now
-            return (reader.transcript(history, document or None), reader.pane(history, document or None), history,
-                    "", *lists(document, checked, audited, drafted))
-
-        def on_document(document: str, history: list):
-            return reader.pane(history, document or None)
-
-        for trigger in (ask.click, question.submit):
-            trigger(on_ask, [question, turns, k, doc, check_doc, src_doc, draft_doc],
-                    [chat, pane, turns, question, *lists_out], api_visibility="private")
-        # The reader's own choice only: a value set by the app (a link, an added article) comes with its pane,
-        # which a change event would redraw without the link's highlight.
-        doc.input(on_document, [doc, turns], [pane], api_visibility="private")
-
-        def on_add(file, history: list, checked: str, audited: str, drafted: str):
-            if not uploads:  # the control is hidden then; a crafted request is refused all the same
-                raise gr.Error("Adding articles is turned off on this server.")
-            if file is None:
-                raise gr.Error("Choose a .txt, .md or .html file to add.")
-            path = Path(file if isinstance(file, str) else file.name)
-            name = getattr(file, "orig_name", None) or path.name
-            try:
-                doc_id = reader.add_article(path, name)
-            except AssistantError as exc:  # a bad file: the index command's reason, and nothing changes
-                raise gr.Error(str(exc)) from exc
-            title = reader.title(doc_id, name)
-            status = (f'<div class="otr-added" role="status">Added “{web.html.escape(title)}”: ask about it now; '
-                      "it is selected under Settings.</div>")
-            return (status, reader.pane(history, doc_id), *lists(doc_id, checked, audited, drafted),
-                    gr.update(value=corpus_file(reader, exports)))
-
-        add.upload(on_add, [add, turns, check_doc, src_doc, draft_doc],
-                   [added, pane, *lists_out, corpus_csv], api_visibility="private")
-
-        def on_check(text: str, speaker: str, document: str):
-            try:
-                v = reader.check(text, speaker or None, document or None)
-            except QuestionError as exc:
-                return (f'<div class="otr-error" role="alert">Please give the quote again: '
-                        f'{web.html.escape(str(exc))}.</div>', gr.update(visible=False), gr.update(visible=False))
-            except AssistantError as exc:  # the store is unreachable, say
-                return (f'<div class="otr-error" role="alert">Cannot check right now: '
-                        f'{web.html.escape(str(exc))}.</div>', gr.update(visible=False), gr.update(visible=False))
-            rows = export.verdict_rows(v)
-            folder = Path(tempfile.mkdtemp(dir=exports))
-            return (web.verdict_html(v),
-                    gr.update(value=export.write(folder / "check.csv", "csv", export.VERDICT_COLUMNS, rows), visible=True),
-                    gr.update(value=export.write(folder / "check.md", "md", export.VERDICT_COLUMNS, rows), visible=True))
-
-        check.click(on_check, [claim, who, check_doc], [verdict, check_csv, check_md], api_visibility="private")
-        claim.submit(on_check, [claim, who, check_doc], [verdict, check_csv, check_md], api_visibility="private")
-
-        def on_draft_file(file):
-            """An uploaded draft goes into the text box: what is checked is what the journalist sees."""
-            from assistant.draft import draft_text
-
-            if file is None:
-                return gr.update(), "draft"
-            path = Path(file if isinstance(file, str) else file.name)
-            name = getattr(file, "orig_name", None) or path.name
-            try:
-                if path.stat().st_size > MAX_UPLOAD_BYTES:
-                    raise AssistantError(f"{name}: {path.stat().st_size:,} bytes is over the "
-                                         f"{MAX_UPLOAD_BYTES:,}-byte limit")
-                return draft_text(path.read_bytes(), name), name
-            except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
-            except OSError as exc:
-                raise gr.Error(f"{name}: cannot read ({exc.strerror or exc})") from exc
-
-        draft_file.upload(on_draft_file, [draft_file], [draft, draft_name], api_visibility="private")
-
-        def on_draft(text: str, name: str, document: str):
-            hidden = gr.update(visible=False)
-            try:
-                from assistant.draft import draft_text
-
-                # The box holds plain text (an uploaded page's is already extracted): a file's checks, as text.
-                text = draft_text(text or "", "draft")
-                report = reader.check_draft(text, name or "draft", document or None)
-            except AssistantError as exc:
-                return (f'<div class="otr-error" role="alert">Cannot check the draft: '
-                        f'{web.html.escape(str(exc))}.</div>', gr.update(), hidden, hidden)
-            rows = export.draft_rows(report)
-            folder = Path(tempfile.mkdtemp(dir=exports))
-            stem = Path(name or "draft").stem or "draft"
-            return (web.draft_html(report, reader.doc_ids, text), reader.draft_pane(report),
-                    gr.update(value=export.write(folder / f"{stem}-check.csv", "csv", export.DRAFT_COLUMNS, rows),
-                              visible=True),
-                    gr.update(value=export.write(folder / f"{stem}-check.md", "md", export.DRAFT_COLUMNS, rows),
-                              visible=True))
-
-        draft.input(lambda: "draft", None, [draft_name], api_visibility="private")  # a paste is no file
-        check_draft.click(on_draft, [draft, draft_name, draft_doc], [draft_result, draft_pane, draft_csv, draft_md],
-                          api_visibility="private")
-
-        def on_sources(document: str):
-            return (*sources_view(reader, document), sources_file(reader, document, exports, "csv"),
-                    sources_file(reader, document, exports, "md"), corpus_file(reader, exports))
-
-        src_doc.change(on_sources, [src_doc], [audit_summary, table, chart, src_csv, src_md, corpus_csv],
-                       api_visibility="private")
-
-        def api_ask(question: str, top_k: int = 3, document: str = "") -> dict:
-            """Answer one question: the same JSON object as `python -m assistant ask --json`."""
-            try:
-                if document:  # an article indexed a moment ago is found by name
-                    reader.sync()
-                doc_id = reader.find_document(document)
-                return reader.ask(question, int(top_k), doc_id).to_json()
-            except AssistantError as exc:  # a bad question, an unknown document: a message, not a trace
-                raise gr.Error(str(exc)) from exc
-
-        gr.api(api_ask, api_name="ask")
-
-        def api_check(claim: str, speaker: str = "", document: str = "") -> dict:
-            """Check a claimed quote: the same JSON object as `python -m assistant check --json`."""
-            try:
-                if document:
-                    reader.sync()
-                doc_id = reader.find_document(document)
-                return reader.check(claim, speaker or None, doc_id).to_json()
-            except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
-
-        def api_check_draft(draft: str, document: str = "") -> dict:
-            """Check every quotation of a draft's text: as `python -m assistant check --draft FILE --json`."""
-            from assistant.draft import draft_text
-
-            try:
-                if document:
-                    reader.sync()
-                doc_id = reader.find_document(document)
-                return reader.check_draft(draft_text(draft or "", "draft"), "draft", doc_id).to_json()
-            except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
-
-        def api_sources(document: str = "") -> list:
-            """The source audit of one article, or of each: as `python -m assistant sources --json`."""
-            try:
-                reader.sync()
-                doc_id = reader.find_document(document)
-            except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
-            return [a.to_json() for a in reader.audits(doc_id)]
-
-        def api_documents() -> list:
-            """The indexed articles, as `python -m assistant documents --json` lists them."""
-            try:
-                reader.sync()
-            except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
-            return [r.to_json() for r in sorted(reader.docs.values(), key=lambda r: r.source)]
-
-        gr.api(api_check, api_name="check")
-        gr.api(api_check_draft, api_name="check_draft")
-        gr.api(api_sources, api_name="sources")
-        gr.api(api_documents, api_name="documents")
+            ask = _ask_tab(reader, choices, top_k, uploads)
+            check = _check_tab(choices)
+            draft = _draft_tab(choices)
+            sources = _sources_tab(reader, choices, exports)
+        page = Page(turns, ask, check, draft, sources)
+        # Events register in the order the page has always had them; the private ones stay off the API page.
+        _load_event(demo, page, reader)
+        _ask_events(page, reader)
+        _add_event(page, reader, uploads, exports)
+        _check_events(page, reader, exports)
+        _draft_events(page, reader, exports)
+        _sources_events(page, reader, exports)
+        _api(reader)
     return demo
+
+
+# --------------------------------------------------------------------------- the tabs
+
+
+def _article_list(choices: list, elem_id: str, label: str = "Article", **kw):
+    """An article list headed by "All articles", shown when there is more than one article."""
+    import gradio as gr
+
+    return gr.Dropdown(choices=[ALL_ARTICLES] + choices, value="", label=label, visible=len(choices) > 1,
+                       elem_id=elem_id, **kw)
+
+
+def _ask_tab(reader, choices: list, top_k: int, uploads: bool) -> AskTab:
+    """Ask: the transcript, the question box and its settings, "Add article", and the article pane."""
+    import gradio as gr
+
+    from assistant import web
+    from assistant.articles import ARTICLE_SUFFIXES
+
+    with gr.Tab("Ask", id="ask-tab", elem_id="ask-tab"):
+        with gr.Row(equal_height=False, elem_id="panes"):
+            with gr.Column(scale=3, min_width=340):
+                chat = gr.HTML(reader.transcript([]), elem_id="transcript")
+                with gr.Row():
+                    question = gr.Textbox(label="Your question", max_lines=4, scale=5, elem_id="question",
+                                          placeholder="Who said …? What did … say about …?", autofocus=True)
+                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                gr.Examples(examples=[[q] for q in reader.examples()], inputs=[question], label="Try")
+                with gr.Accordion("Settings", open=False):
+                    k = gr.Slider(1, 10, value=top_k, step=1, label="Quotes per answer (top-k)", elem_id="top-k")
+                    doc = _article_list(choices, "document")
+                with gr.Row(visible=uploads):
+                    label = f"Add article (.txt, .md, .html; up to {MAX_ARTICLE_BYTES // 1_000_000} MB)"
+                    add = gr.UploadButton(label, size="sm", file_types=list(ARTICLE_SUFFIXES), file_count="single",
+                                          elem_id="add-article", visible=uploads)
+                    added = gr.HTML("", elem_id="add-status")
+            with gr.Column(scale=2, min_width=340):
+                pane = gr.HTML(reader.pane([]), elem_id="article-pane")
+                gr.HTML(web.legend(), elem_id="legend")
+    return AskTab(chat, question, ask, k, doc, add, added, pane)
+
+
+def _check_tab(choices: list) -> CheckTab:
+    """Check a quote: the claim, who it is attributed to, the verdict and its downloads."""
+    import gradio as gr
+
+    with gr.Tab("Check a quote", id="check-tab", elem_id="check-tab"):
+        gr.HTML("<p>Is a quote real, and whose is it? Paste the words (at least three) and, if you "
+                "like, who they are attributed to.</p>")
+        claim = gr.Textbox(label="Claimed quote", lines=3, max_lines=8, elem_id="claim")
+        with gr.Row():
+            who = gr.Textbox(label="Attributed to (optional)", placeholder="a surname is enough",
+                             scale=3, elem_id="claimed-speaker")
+            doc = _article_list(choices, "check-document", scale=2)
+        check = gr.Button("Check", variant="primary", elem_id="check")
+        verdict = gr.HTML(elem_id="verdict")
+        with gr.Row():
+            csv = gr.DownloadButton("Download CSV", visible=False, size="sm", elem_id="check-csv")
+            md = gr.DownloadButton("Download Markdown", visible=False, size="sm", elem_id="check-md")
+    return CheckTab(claim, who, doc, check, verdict, csv, md)
+
+
+def _draft_tab(choices: list) -> DraftTab:
+    """Check a draft: the text or its file, the table of its quotations, and the archive passage pane."""
+    import gradio as gr
+
+    from assistant import web
+    from assistant.articles import ARTICLE_SUFFIXES
+
+    with gr.Tab("Check a draft", id="draft-tab", elem_id="draft-tab"):
+        gr.HTML("<p>Paste a draft, or upload one (.txt, .md or .html). Every quotation in it is found "
+                "with who it is given to, and checked against the indexed articles: "
+                + " ".join(web.verdict_chip(v) for v in web.VERDICT_COLOURS)
+                + ". Click a row to see the archive passage. The draft is not indexed.</p>")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=340):
+                text = gr.Textbox(label="Draft", lines=8, max_lines=20, elem_id="draft-text",
+                                  placeholder="Paste the draft here …")
+                with gr.Row():
+                    file = gr.UploadButton("Upload a draft", size="sm", file_types=list(ARTICLE_SUFFIXES),
+                                           file_count="single", elem_id="draft-file")
+                    doc = _article_list(choices, "draft-document", label="Check against")
+                    check = gr.Button("Check the draft", variant="primary", elem_id="check-draft")
+                name = gr.State("draft")
+                result = gr.HTML(elem_id="draft-result")
+                with gr.Row():
+                    csv = gr.DownloadButton("Download CSV", visible=False, size="sm", elem_id="draft-csv")
+                    md = gr.DownloadButton("Download Markdown", visible=False, size="sm", elem_id="draft-md")
+            with gr.Column(scale=2, min_width=340):
+                pane = gr.HTML('<div class="otr-empty">The archive passages of the quotations show '
+                               'here.</div>', elem_id="draft-pane")
+                gr.HTML(web.legend())
+    return DraftTab(text, file, doc, check, name, result, csv, md, pane)
+
+
+def _sources_tab(reader, choices: list, exports: Path) -> SourcesTab:
+    """Sources: one article's audit as a summary, a table and a chart, with the downloads."""
+    import gradio as gr
+
+    from assistant import web
+
+    with gr.Tab("Sources", id="sources-tab", elem_id="sources-tab"):
+        first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
+        doc = gr.Dropdown(choices=choices, value=first, label="Article", visible=len(choices) > 1,
+                          elem_id="sources-document")
+        summary, rows, counts = sources_view(reader, first)
+        audit_summary = gr.HTML(summary, elem_id="audit-summary")
+        table = gr.Dataframe(value=rows, headers=web.SOURCE_COLUMNS, interactive=False, wrap=True,
+                             column_widths=["30%", "13%", "7%", "8%", "30%", "12%"],
+                             elem_id="sources-table", label="Sources")
+        # Counts start at zero: vega-lite's default scale here does not, and a type with the fewest
+        # passages would draw no bar at all.
+        chart = gr.BarPlot(counts, x="source type", y="passages", color="source type",
+                           color_map={t: fg for t, (_bg, fg) in web.COLOURS.items()}, y_lim=[0, None],
+                           title="Attributed passages by source type", sort=None, elem_id="sources-chart")
+        with gr.Row():
+            csv = gr.DownloadButton("This article's sources (CSV)", size="sm", elem_id="sources-csv",
+                                    value=sources_file(reader, first, exports, "csv"))
+            md = gr.DownloadButton("This article's sources (Markdown)", size="sm", elem_id="sources-md",
+                                   value=sources_file(reader, first, exports, "md"))
+            corpus_csv = gr.DownloadButton("Every article, summarised (CSV)", size="sm",
+                                           elem_id="corpus-csv", value=corpus_file(reader, exports))
+    return SourcesTab(doc, audit_summary, table, chart, csv, md, corpus_csv)
+
+
+# --------------------------------------------------------------------------- the events
+
+
+def _lists(reader, document: str, checked: str, audited: str, drafted: str = ""):
+    """The article lists as the store has them now, keeping each choice that still exists."""
+    import gradio as gr
+
+    choices = reader.choices()
+    ids = {d for _label, d in choices}
+    every = [ALL_ARTICLES] + choices
+    many = len(choices) > 1
+    first = choices[0][1] if choices else None  # None, not "": a value must be among the choices
+    return (gr.update(choices=every, value=document if document in ids else "", visible=many),
+            gr.update(choices=every, value=checked if checked in ids else "", visible=many),
+            gr.update(choices=choices, value=audited if audited in ids else first, visible=many),
+            gr.update(choices=every, value=drafted if drafted in ids else "", visible=many))
+
+
+def _load_event(demo, page: Page, reader) -> None:
+    """Opening the page: the article lists as they are now, and what a permalink asks for."""
+    import gradio as gr
+
+    built = reader.version  # the documents the page was built with
+    a = page.ask
+
+    def on_load(document: str, checked: str, audited: str, drafted: str, history: list, top: float,
+                request: gr.Request):
+        # A page opened after more articles were indexed lists them, and shows one when there was none.
+        # Otherwise nothing changes: a question asked while the page loads keeps its highlighted pane.
+        reader.sync()
+        fresh = reader.version != built
+        same = (gr.update(),) * 4
+        params = dict(request.query_params) if request is not None else {}
+        link = permalink(reader, params)
+        if link is None:
+            if not fresh:
+                return (*same, gr.update(), gr.update(), gr.update(), gr.update())
+            return (*_lists(reader, document, checked, audited, drafted), reader.pane([], document or None),
+                    gr.update(), gr.update(), gr.update())
+        doc_id, q, highlight = link
+        if doc_id:
+            document = doc_id
+        if q:  # /?q=QUESTION[&doc=DOC]: answered at once, as if asked
+            history = reader.turn(q, history, int(top), document or None)
+            return (*_lists(reader, document, checked, audited, drafted), reader.pane(history, document or None),
+                    reader.transcript(history, document or None), history, q)
+        return (*_lists(reader, document, checked, audited, drafted),
+                reader.pane(history, document or None, highlight), gr.update(), gr.update(), gr.update())
+
+    # Gradio finds the request parameter by its type hint, which it cannot resolve from a string (this module
+    # postpones annotations and imports gradio late): give it the class itself.
+    on_load.__annotations__ = {"request": gr.Request}
+    demo.load(on_load, [*page.lists, page.turns, a.k], [*page.lists, a.pane, a.chat, page.turns, a.question],
+              api_visibility="private")
+
+
+def _ask_events(page: Page, reader) -> None:
+    """Asking (the button or Enter), and choosing an article to read."""
+    a = page.ask
+
+    def on_ask(q: str, history: list, top: float, document: str, checked: str, audited: str, drafted: str):
+        history = reader.turn(q, history, int(top), document or None)  # answers from what is indexed now
+        return (reader.transcript(history, document or None), reader.pane(history, document or None), history,
+                "", *_lists(reader, document, checked, audited, drafted))
+
+    def on_document(document: str, history: list):
+        return reader.pane(history, document or None)
+
+    for trigger in (a.ask.click, a.question.submit):
+        trigger(on_ask, [a.question, page.turns, a.k, *page.lists],
+                [a.chat, a.pane, page.turns, a.question, *page.lists], api_visibility="private")
+    # The reader's own choice only: a value set by the app (a link, an added article) comes with its pane,
+    # which a change event would redraw without the link's highlight.
+    a.doc.input(on_document, [a.doc, page.turns], [a.pane], api_visibility="private")
+
+
+def _add_event(page: Page, reader, uploads: bool, exports: Path) -> None:
+    """"Add article": index an uploaded file and select it."""
+    import gradio as gr
+
+    from assistant import web
+    from assistant.errors import AssistantError
+
+    def on_add(file, history: list, checked: str, audited: str, drafted: str):
+        if not uploads:  # the control is hidden then; a crafted request is refused all the same
+            raise gr.Error("Adding articles is turned off on this server.")
+        if file is None:
+            raise gr.Error("Choose a .txt, .md or .html file to add.")
+        path = Path(file if isinstance(file, str) else file.name)
+        name = getattr(file, "orig_name", None) or path.name
+        try:
+            doc_id = reader.add_article(path, name)
+        except AssistantError as exc:  # a bad file: the index command's reason, and nothing changes
+            raise gr.Error(str(exc)) from exc
+        title = reader.title(doc_id, name)
+        status = (f'<div class="otr-added" role="status">Added “{web.html.escape(title)}”: ask about it now; '
+                  "it is selected under Settings.</div>")
+        return (status, reader.pane(history, doc_id), *_lists(reader, doc_id, checked, audited, drafted),
+                gr.update(value=corpus_file(reader, exports)))
+
+    a = page.ask
+    a.add.upload(on_add, [a.add, page.turns, page.check.doc, page.sources.doc, page.draft.doc],
+                 [a.added, a.pane, *page.lists, page.sources.corpus_csv], api_visibility="private")
+
+
+def _error_html(what: str, exc: Exception) -> str:
+    """A check's failure in words, where its result would be."""
+    from assistant import web
+
+    return f'<div class="otr-error" role="alert">{what}: {web.html.escape(str(exc))}.</div>'
+
+
+def _downloads(exports: Path, stem: str, columns, rows) -> tuple:
+    """A CSV and a Markdown file of the rows, in a folder of their own, as shown download buttons."""
+    import gradio as gr
+
+    from assistant import export
+
+    folder = Path(tempfile.mkdtemp(dir=exports))
+    return tuple(gr.update(value=export.write(folder / f"{stem}.{fmt}", fmt, columns, rows), visible=True)
+                 for fmt in ("csv", "md"))
+
+
+def _check_events(page: Page, reader, exports: Path) -> None:
+    """Check a quote: the verdict and its downloads, or a message."""
+    import gradio as gr
+
+    from assistant import export, web
+    from assistant.errors import AssistantError, QuestionError
+
+    def on_check(text: str, speaker: str, document: str):
+        try:
+            v = reader.check(text, speaker or None, document or None)
+        except QuestionError as exc:
+            return _error_html("Please give the quote again", exc), gr.update(visible=False), gr.update(visible=False)
+        except AssistantError as exc:  # the store is unreachable, say
+            return _error_html("Cannot check right now", exc), gr.update(visible=False), gr.update(visible=False)
+        return (web.verdict_html(v), *_downloads(exports, "check", export.VERDICT_COLUMNS, export.verdict_rows(v)))
+
+    c = page.check
+    c.check.click(on_check, [c.claim, c.who, c.doc], [c.verdict, c.csv, c.md], api_visibility="private")
+    c.claim.submit(on_check, [c.claim, c.who, c.doc], [c.verdict, c.csv, c.md], api_visibility="private")
+
+
+def _draft_events(page: Page, reader, exports: Path) -> None:
+    """Check a draft: an uploaded file into the text box, then every quotation checked."""
+    import gradio as gr
+
+    from assistant import export, web
+    from assistant.errors import AssistantError
+
+    def on_draft_file(file):
+        """An uploaded draft goes into the text box: what is checked is what the journalist sees."""
+        from assistant.draft import draft_text
+
+        if file is None:
+            return gr.update(), "draft"
+        path = Path(file if isinstance(file, str) else file.name)
+        name = getattr(file, "orig_name", None) or path.name
+        try:
+            if path.stat().st_size > MAX_ARTICLE_BYTES:
+                raise AssistantError(f"{name}: {path.stat().st_size:,} bytes is over the "
+                                     f"{MAX_ARTICLE_BYTES:,}-byte limit")
+            return draft_text(path.read_bytes(), name), name
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        except OSError as exc:
+            raise gr.Error(f"{name}: cannot read ({exc.strerror or exc})") from exc
+
+    def on_draft(text: str, name: str, document: str):
+        hidden = gr.update(visible=False)
+        try:
+            from assistant.draft import draft_text
+
+            # The box holds plain text (an uploaded page's is already extracted): a file's checks, as text.
+            text = draft_text(text or "", "draft")
+            report = reader.check_draft(text, name or "draft", document or None)
+        except AssistantError as exc:
+            return _error_html("Cannot check the draft", exc), gr.update(), hidden, hidden
+        stem = Path(name or "draft").stem or "draft"
+        return (web.draft_html(report, reader.doc_ids, text), reader.draft_pane(report),
+                *_downloads(exports, f"{stem}-check", export.DRAFT_COLUMNS, export.draft_rows(report)))
+
+    d = page.draft
+    d.file.upload(on_draft_file, [d.file], [d.text, d.name], api_visibility="private")
+    d.text.input(lambda: "draft", None, [d.name], api_visibility="private")  # a paste is no file
+    d.check.click(on_draft, [d.text, d.name, d.doc], [d.result, d.pane, d.csv, d.md], api_visibility="private")
+
+
+def _sources_events(page: Page, reader, exports: Path) -> None:
+    """Sources: another article's audit and downloads."""
+    def on_sources(document: str):
+        return (*sources_view(reader, document), sources_file(reader, document, exports, "csv"),
+                sources_file(reader, document, exports, "md"), corpus_file(reader, exports))
+
+    s = page.sources
+    s.doc.change(on_sources, [s.doc], [s.summary, s.table, s.chart, s.csv, s.md, s.corpus_csv],
+                 api_visibility="private")
+
+
+# --------------------------------------------------------------------------- the named endpoints
+
+
+def _document(reader, document: str) -> str | None:
+    """The doc_id a script names, or None for every article; an article indexed a moment ago is found too."""
+    if document:
+        reader.sync()
+    return reader.find_document(document)
+
+
+def _api(reader) -> None:
+    """The named endpoints for scripts; each returns the JSON object its CLI command prints with --json."""
+    import gradio as gr
+
+    from assistant.errors import AssistantError
+
+    def api_ask(question: str, top_k: int = 3, document: str = "") -> dict:
+        """Answer one question: the same JSON object as `python -m assistant ask --json`."""
+        try:
+            doc_id = _document(reader, document)
+            return reader.ask(question, int(top_k), doc_id).to_json()
+        except AssistantError as exc:  # a bad question, an unknown document: a message, not a trace
+            raise gr.Error(str(exc)) from exc
+
+    gr.api(api_ask, api_name="ask")
+
+    def api_check(claim: str, speaker: str = "", document: str = "") -> dict:
+        """Check a claimed quote: the same JSON object as `python -m assistant check --json`."""
+        try:
+            doc_id = _document(reader, document)
+            return reader.check(claim, speaker or None, doc_id).to_json()
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def api_check_draft(draft: str, document: str = "") -> dict:
+        """Check every quotation of a draft's text: as `python -m assistant check --draft FILE --json`."""
+        from assistant.draft import draft_text
+
+        try:
+            doc_id = _document(reader, document)
+            return reader.check_draft(draft_text(draft or "", "draft"), "draft", doc_id).to_json()
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def api_sources(document: str = "") -> list:
+        """The source audit of one article, or of each: as `python -m assistant sources --json`."""
+        try:
+            reader.sync()
+            doc_id = reader.find_document(document)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        return [a.to_json() for a in reader.audits(doc_id)]
+
+    def api_documents() -> list:
+        """The indexed articles, as `python -m assistant documents --json` lists them."""
+        try:
+            reader.sync()
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        return [r.to_json() for r in sorted(reader.docs.values(), key=lambda r: r.source)]
+
+    gr.api(api_check, api_name="check")
+    gr.api(api_check_draft, api_name="check_draft")
+    gr.api(api_sources, api_name="sources")
+    gr.api(api_documents, api_name="documents")
+
+
+# --------------------------------------------------------------------------- helpers, options and serving
 
 
 def permalink(reader, params: dict) -> tuple[str, str, tuple[int, int] | None] | None:
@@ -405,12 +541,13 @@ def corpus_file(reader, folder: Path) -> str | None:
     return str(export.write(where / "corpus-sources.csv", "csv", export.CORPUS_COLUMNS, export.corpus_rows(audits)))
 
 
-def uploads_allowed(args: argparse.Namespace) -> bool:
-    """Whether "Add article" is on: by default on this machine only, or wider with a login (--auth)."""
-    choice = getattr(args, "uploads", None) or "auto"
+def uploads_allowed(options) -> bool:
+    """Whether "Add article" is on: by default on this machine only, or wider with a login (auth). `options` is
+    the Settings, or parsed options, with host, auth and uploads."""
+    choice = getattr(options, "uploads", None) or "auto"
     if choice != "auto":
         return choice == "on"
-    return args.host in LOCAL_HOSTS or bool(args.auth)
+    return options.host in LOCAL_HOSTS or bool(options.auth)
 
 
 def launch_options() -> dict:
@@ -422,27 +559,30 @@ def launch_options() -> dict:
     fonts = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
     theme = gr.themes.Default(font=fonts, font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
     # Gradio refuses bigger uploads itself; the app checks the 5 MB limit of an article with the CLI's message.
-    return dict(theme=theme, css=web.CSS, head=web.JS, max_file_size=2 * MAX_UPLOAD_BYTES)
+    return dict(theme=theme, css=web.CSS, head=web.JS, max_file_size=2 * MAX_ARTICLE_BYTES)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The app's options, shared by `python app.py` and `on-the-record serve`."""
+    """The app's options, shared by `python app.py` and `on-the-record serve`. An option left out takes its
+    value from the settings (`load_settings`: the ASSISTANT_* environment, else the default shown)."""
+    from assistant.settings import UPLOAD_CHOICES, Settings
+
     p.add_argument("--store", type=Path,
                    help="Chroma store folder (default: index/chroma in the checkout, else the user data folder; "
                         "also ASSISTANT_STORE)")
     p.add_argument("--chroma-host", metavar="HOST[:PORT]",
                    help="use a Chroma server instead of the folder (also ASSISTANT_CHROMA_HOST)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 exposes the app "
+    p.add_argument("--host", default=None,
+                   help=f"address to bind (default {Settings.host}: this machine only; 0.0.0.0 exposes the app "
                         "to your whole network, without a password)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT", 7860)),
-                   help="port (default 7860)")
-    p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("ASSISTANT_AUTH"),
+    p.add_argument("--port", type=int, default=None, help=f"port (default {Settings.port}; also ASSISTANT_PORT)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", default=None,
                    help="require this login (HTTP basic auth through Gradio; also ASSISTANT_AUTH); use it "
                         "whenever --host is wider than 127.0.0.1")
-    p.add_argument("--uploads", choices=("auto", "on", "off"), default=os.environ.get("ASSISTANT_UPLOADS", "auto"),
-                   help="the \"Add article\" control that indexes an uploaded file (default auto: on when the "
-                        "app binds to this machine only or has --auth, off otherwise; also ASSISTANT_UPLOADS)")
+    p.add_argument("--uploads", choices=UPLOAD_CHOICES, default=None,
+                   help=f"the \"Add article\" control that indexes an uploaded file (default {Settings.uploads}: "
+                        "on when the app binds to this machine only or has --auth, off otherwise; also "
+                        "ASSISTANT_UPLOADS)")
     return p
 
 
@@ -471,7 +611,10 @@ def serve(args: argparse.Namespace) -> int:
     from assistant.web import Reader
 
     try:
-        settings = load_settings().with_(store_dir=args.store, chroma_host=args.chroma_host)
+        # The options given win over the environment, which wins over the defaults.
+        settings = load_settings().with_(store_dir=args.store, chroma_host=args.chroma_host, host=args.host,
+                                         port=args.port, auth=args.auth, uploads=args.uploads)
+        auth = settings.login()  # a malformed login stops here, before anything is loaded
         # An empty store still serves: the page says so, and shows articles as soon as they are indexed.
         reader = Reader(OnTheRecord.open(settings, progress=True, require_documents=False))
     except AssistantError as exc:
@@ -479,28 +622,20 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     # The model loads while gradio imports and the page is built; the first question waits for it if need be.
     threading.Thread(target=reader.warm, name="warm-up", daemon=True).start()
-    auth = None
-    if args.auth:
-        user, sep, password = args.auth.partition(":")
-        if not sep or not user or not password:
-            print("error: --auth takes USER:PASSWORD", file=sys.stderr)
-            return 1
-        auth = (user, password)
-    elif args.host not in LOCAL_HOSTS:
-        log.warning("serving on %s without --auth: anyone who can reach this address can read the articles",
-                    args.host)
-    uploads = uploads_allowed(args)
+    host, port = settings.host, settings.port
+    if auth is None and host not in LOCAL_HOSTS:
+        log.warning("serving on %s without --auth: anyone who can reach this address can read the articles", host)
+    uploads = uploads_allowed(settings)
     if not uploads:
         log.info("\"Add article\" is off (--uploads on turns it on)")
     demo = build_app(reader, settings.top_k, uploads=uploads)
-    print(f"On the Record: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    print(f"On the Record: http://{host}:{port}", file=sys.stderr, flush=True)
     try:
         demo.queue(default_concurrency_limit=4, max_size=256)
-        demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=True,
+        demo.launch(server_name=host, server_port=port, share=False, show_error=True, quiet=True,
                     footer_links=[], auth=auth, **launch_options())
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port} ({exc}); pick another with --port",
-              file=sys.stderr)
+        print(f"error: cannot listen on {host}:{port} ({exc}); pick another with --port", file=sys.stderr)
         return 1
     return 0
 

@@ -112,13 +112,16 @@ def word_diff(claim: str, passage: str) -> tuple[tuple[str, str], ...]:
 class Checker:
     """Checks claimed quotes against every indexed article (or one)."""
 
-    def __init__(self, store: Store, retriever: HybridRetriever | None = None, min_words: int = 3,
-                 paraphrase_ratio: float = 0.75, paraphrase_similarity: float = 0.8):
+    def __init__(self, store: Store, retriever: HybridRetriever | None = None, min_words: int | None = None,
+                 paraphrase_ratio: float | None = None, paraphrase_similarity: float | None = None):
+        settings = store.settings  # the limits and thresholds not given here
         self.store = store
         self.retriever = retriever or HybridRetriever(store)
-        self.min_words = min_words
-        self.paraphrase_ratio = paraphrase_ratio
-        self.paraphrase_similarity = paraphrase_similarity
+        self.min_words = settings.check_min_words if min_words is None else min_words
+        self.max_chars = settings.max_claim_chars
+        self.paraphrase_ratio = settings.paraphrase_ratio if paraphrase_ratio is None else paraphrase_ratio
+        self.paraphrase_similarity = (settings.paraphrase_similarity if paraphrase_similarity is None
+                                      else paraphrase_similarity)
         self._texts: dict[str, tuple[str, str, list[int]]] = {}  # doc_id -> (text, folded, offsets)
 
     def _doc(self, doc_id: str) -> tuple[str, str, list[int]] | None:
@@ -148,8 +151,8 @@ class Checker:
         """The verdict on a claimed quote, with the article's words and who the article gives them to."""
         if claim is None or not claim.strip():
             raise QuestionError("the claimed quote is empty")
-        if len(claim) > 5000:
-            raise QuestionError(f"the claimed quote is {len(claim):,} characters long; the limit is 5,000")
+        if len(claim) > self.max_chars:
+            raise QuestionError(f"the claimed quote is {len(claim):,} characters long; the limit is {self.max_chars:,}")
         claim = scrub(claim)
         speaker = scrub(speaker or "").strip() or None
         folded = _fold_claim(claim)

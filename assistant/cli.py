@@ -32,40 +32,57 @@ def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     sub = p.add_subparsers(dest="command", required=True)
+    _archive_commands(sub)
+    _desk_commands(sub)
+    _model_commands(sub)
 
-    def output_opts(sp, what: str):
-        sp.add_argument("--json", action="store_true", help=f"one JSON object per {what}")
-        sp.add_argument("--format", choices=FORMATS, default=None,
-                        help="a table instead: csv (standard CSV with a header row) or md (Markdown)")
+    from assistant.app import add_arguments  # the app's options only; gradio loads when it serves
 
-    def store_opts(sp):
-        sp.add_argument("--store", type=Path,
-                        help="Chroma store folder (default: index/chroma in the checkout, else the user data "
-                             "folder; also ASSISTANT_STORE)")
-        sp.add_argument("--chroma-host", metavar="HOST[:PORT]",
-                        help="use a Chroma server instead of the folder (also ASSISTANT_CHROMA_HOST)")
+    add_arguments(sub.add_parser("serve", help="start the reader's page in the browser (Gradio)",
+                                 description="On the Record in the browser."))
+    return p
 
+
+def _output_options(sp: argparse.ArgumentParser, what: str) -> None:
+    sp.add_argument("--json", action="store_true", help=f"one JSON object per {what}")
+    sp.add_argument("--format", choices=FORMATS, default=None,
+                    help="a table instead: csv (standard CSV with a header row) or md (Markdown)")
+
+
+def _store_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--store", type=Path,
+                    help="Chroma store folder (default: index/chroma in the checkout, else the user data "
+                         "folder; also ASSISTANT_STORE)")
+    sp.add_argument("--chroma-host", metavar="HOST[:PORT]",
+                    help="use a Chroma server instead of the folder (also ASSISTANT_CHROMA_HOST)")
+
+
+def _archive_commands(sub) -> None:
+    """index, documents, ask and quotes: building the archive and reading from it."""
     sp = sub.add_parser("index", help="index article files or folders (default, in the checkout: seeds/)")
     sp.add_argument("paths", nargs="*", type=Path)
-    store_opts(sp)
+    _store_options(sp)
     sp.add_argument("--rebuild", action="store_true", help="drop the store and index from scratch")
     sp.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
 
     sp = sub.add_parser("documents", help="list the indexed documents")
-    store_opts(sp)
-    output_opts(sp, "document")
+    _store_options(sp)
+    _output_options(sp, "document")
 
     sp = sub.add_parser("ask", help="answer a question, or one per stdin line")
     sp.add_argument("question", nargs="?")
-    store_opts(sp)
+    _store_options(sp)
     sp.add_argument("--top-k", type=int, default=None, help="quotes per answer (default 3)")
     sp.add_argument("--document", help="answer only from this indexed article (its path, file name or id)")
-    output_opts(sp, "question")
+    _output_options(sp, "question")
 
     sp = sub.add_parser("quotes", help="list every attributed passage of article files (no index needed)")
     sp.add_argument("files", nargs="+", type=Path)
     sp.add_argument("--json", action="store_true")
 
+
+def _desk_commands(sub) -> None:
+    """check and sources: the journalist's desk."""
     sp = sub.add_parser("check", help="check a claimed quote, or every quotation of a draft: verified, "
                                       "misattributed, paraphrased or not found",
                         epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,8 +91,8 @@ def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
                     help="check every quotation of this draft (.txt, .md or .html; it is not indexed)")
     sp.add_argument("--speaker", help="who the quote is attributed to (a surname is enough)")
     sp.add_argument("--document", help="check only against this indexed article (its path, file name or id)")
-    store_opts(sp)
-    output_opts(sp, "check")
+    _store_options(sp)
+    _output_options(sp, "check")
 
     sp = sub.add_parser("sources", help="audit an article's sources: who is quoted, how, and how often")
     sp.add_argument("document", nargs="?", help="an indexed article (path, file name or id); default: all")
@@ -83,12 +100,15 @@ def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
     sp.add_argument("--by", choices=("article", "source"), default=None,
                     help="one row per article (the corpus summary; the default over all articles) or per "
                          "source (the default for one article)")
-    store_opts(sp)
-    output_opts(sp, "article")
+    _store_options(sp)
+    _output_options(sp, "article")
 
+
+def _model_commands(sub) -> None:
+    """eval and train: measuring answers, and fitting the answer model."""
     sp = sub.add_parser("eval", help="score answers against a gold JSON Lines file")
     sp.add_argument("gold", type=Path)
-    store_opts(sp)
+    _store_options(sp)
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--answers", type=Path, metavar="FILE",
                     help="also write one row per question here: its answer and the metrics it scored (JSON "
@@ -105,21 +125,16 @@ def _parser(prog: str = "python -m assistant") -> argparse.ArgumentParser:
     sp.add_argument("--dump", type=Path, default=None, help=argparse.SUPPRESS)  # analysis: the pipeline's view
     sp.add_argument("--load", type=Path, default=None, help=argparse.SUPPRESS)  # ... and starting from it
 
-    from assistant.app import add_arguments  # the app's options only; gradio loads when it serves
-
-    add_arguments(sub.add_parser("serve", help="start the reader's page in the browser (Gradio)",
-                                 description="On the Record in the browser."))
-    return p
-
 
 def main(argv: list[str] | None = None, prog: str = "python -m assistant") -> int:
     """Run the CLI; returns the exit status."""
     args = _parser(prog).parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
                         format="%(levelname)s %(name)s: %(message)s")
-    settings = load_settings().with_(store_dir=getattr(args, "store", None),
-                                     chroma_host=getattr(args, "chroma_host", None))
     try:
+        # Inside the try: a bad ASSISTANT_* value is one line, like any other error.
+        settings = load_settings().with_(store_dir=getattr(args, "store", None),
+                                         chroma_host=getattr(args, "chroma_host", None))
         commands = {"index": _index, "documents": _documents, "ask": _ask, "quotes": _quotes, "check": _check,
                     "sources": _sources, "eval": _eval, "train": _train, "serve": _serve}
         return commands[args.command](args, settings)

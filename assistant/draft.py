@@ -23,9 +23,6 @@ log = logging.getLogger(__name__)
 # A synthetic title line put before the draft, so that the draft's own first block is read as body text
 # (a draft often opens with a quotation); every offset is shifted back by its length.
 _TITLE = "Draft\n\n"
-# Quotations shorter than this are labels and scare quotes (“historic”), not claims that a check can settle.
-MIN_WORDS = 3
-MAX_QUOTATION_CHARS = 5000  # what `check` takes; a longer "quotation" is a stray mark, not a quote
 # Exit statuses of `check` and `check --draft` (1 is an error, 2 a usage error, as argparse gives it).
 EXIT_VERIFIED = 0
 EXIT_NOT_VERIFIED = 3
@@ -164,7 +161,9 @@ def check_draft(text: str, checker: Checker, name: str = "draft", doc_id: str | 
 
     rows, skipped = [], []
     for q in find_quotations(text, name, nlp):
-        if len(_fold_claim(q.text).split()) < MIN_WORDS or len(q.text) > MAX_QUOTATION_CHARS:
+        # What `check` refuses is skipped: a quotation of fewer words is a label or a scare quote (“historic”),
+        # not a claim a check can settle, and one longer than a claim may be is a stray mark, not a quote.
+        if len(_fold_claim(q.text).split()) < checker.min_words or len(q.text) > checker.max_chars:
             skipped.append(q)
             continue
         rows.append(DraftRow(q, checker.check(q.text, claimed_name(q.speaker) or None, doc_id)))

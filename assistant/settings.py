@@ -1,4 +1,6 @@
-"""One settings object: paths, model, store and thresholds, with ASSISTANT_* overrides."""
+"""One settings object: paths, model and store, the app's server options, and the tunable limits and
+thresholds of answering and checking; `load_settings` applies the ASSISTANT_* environment overrides, all in
+one place, and names a bad value in one line."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent
 # for an installed copy this is site-packages, which holds no seeds and must never hold a store.
 ROOT = PACKAGE.parent
 APP_NAME = "on-the-record"
+UPLOAD_CHOICES = ("auto", "on", "off")  # the app's "Add article": auto is on for this machine only or with a login
 
 
 def in_checkout() -> bool:
@@ -48,7 +51,7 @@ def _default_model() -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Where things live and how answers are tuned."""
+    """Where things live, how answers and checks are tuned, and how the app serves."""
 
     seeds_dir: Path | None = field(default_factory=_default_seeds)
     store_dir: Path = field(default_factory=_default_store)
@@ -67,10 +70,29 @@ class Settings:
     # Abstain when the best passage's confidence is below this; None takes the model's own (chosen by
     # cross-validation on the news gold to keep false abstentions at or under 10%).
     min_confidence: float | None = None
+    # Checking a claimed quote (`check`, drafts, the app's "Check a quote"): a claim needs this many words and
+    # at most this many characters; a near miss is "paraphrased" when its characters match at least
+    # paraphrase_ratio (rapidfuzz's partial ratio), or, reworded, its meaning at least paraphrase_similarity
+    # (MiniLM cosine); anything further is "not found".
+    check_min_words: int = 3
+    max_claim_chars: int = 5000
+    paraphrase_ratio: float = 0.75
+    paraphrase_similarity: float = 0.8
+    # The reader's page (`on-the-record serve`, `python app.py`); the command line's options override these.
+    host: str = "127.0.0.1"  # this machine only; a wider address exposes the articles to the network
+    port: int = 7860
+    auth: str | None = field(default=None, repr=False)  # USER:PASSWORD, HTTP basic auth; never shown
+    uploads: str = "auto"  # the "Add article" control: one of UPLOAD_CHOICES
 
     def with_(self, **changes) -> "Settings":
         """A copy with some fields changed; None values are ignored."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def login(self) -> tuple[str, str] | None:
+        """The app's login as (user, password), or None without one; AssistantError when auth is malformed."""
+        if self.auth is None:
+            return None
+        return _split_login(self.auth, "--auth")
 
 
 def load_settings() -> Settings:
@@ -82,10 +104,62 @@ def load_settings() -> Settings:
         store_dir=Path(env["ASSISTANT_STORE"]) if env.get("ASSISTANT_STORE") else None,
         model=env.get("ASSISTANT_MODEL") or None,
         chroma_host=env.get("ASSISTANT_CHROMA_HOST") or None,
-        top_k=int(env["ASSISTANT_TOP_K"]) if env.get("ASSISTANT_TOP_K") else None,
+        top_k=_count(env, "ASSISTANT_TOP_K"),
         min_confidence=_fraction(env, "ASSISTANT_MIN_CONFIDENCE"),
-        rerank_candidates=int(env["ASSISTANT_RERANK_CANDIDATES"]) if env.get("ASSISTANT_RERANK_CANDIDATES") else None,
+        rerank_candidates=_count(env, "ASSISTANT_RERANK_CANDIDATES"),
+        port=_count(env, "ASSISTANT_PORT", high=65535, what="a port number"),
+        auth=_login(env, "ASSISTANT_AUTH"),
+        uploads=_choice(env, "ASSISTANT_UPLOADS", UPLOAD_CHOICES),
     )
+
+
+def _error(message: str):
+    from assistant.errors import AssistantError
+
+    return AssistantError(message)
+
+
+def _count(env, name: str, high: int | None = None, what: str = "a whole number") -> int | None:
+    """A whole number from 1 (to `high`) from the environment, or None when unset; else a clear error."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    span = f"from 1 to {high}" if high else "of at least 1"
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _error(f"{name}={raw!r}: not a whole number; give {what} {span}") from None
+    if value < 1 or (high is not None and value > high):
+        raise _error(f"{name}={raw!r}: give {what} {span}")
+    return value
+
+
+def _choice(env, name: str, choices: tuple[str, ...]) -> str | None:
+    """One of `choices` from the environment (any case), or None when unset; anything else is a clear error."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    value = raw.strip().lower()
+    if value not in choices:
+        raise _error(f"{name}={raw!r}: give {', '.join(choices[:-1])} or {choices[-1]}")
+    return value
+
+
+def _login(env, name: str) -> str | None:
+    """USER:PASSWORD from the environment, or None when unset; a malformed one is an error that hides it."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    _split_login(raw, name)
+    return raw
+
+
+def _split_login(raw: str, name: str) -> tuple[str, str]:
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        # The value is a password: the message never repeats it.
+        raise _error(f"{name} takes USER:PASSWORD, both non-empty")
+    return user, password
 
 
 def _fraction(env, name: str) -> float | None:
@@ -93,14 +167,12 @@ def _fraction(env, name: str) -> float | None:
     raw = env.get(name)
     if not raw:
         return None
-    from assistant.errors import AssistantError
-
     try:
         value = float(raw)
     except ValueError:
-        raise AssistantError(f"{name}={raw!r}: not a number; give a value between 0 and 1") from None
+        raise _error(f"{name}={raw!r}: not a number; give a value between 0 and 1") from None
     if not 0.0 <= value <= 1.0:
-        raise AssistantError(f"{name}={raw!r}: give a value between 0 and 1")
+        raise _error(f"{name}={raw!r}: give a value between 0 and 1")
     return value
 
 

@@ -30,11 +30,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.progress import progress_bar
-from assistant.settings import offline_environment
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py and bench/rule_gate.py
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+from common import (SHARED, TOP_K, BenchError, load_average, met, note, percentile, run,  # noqa: E402
+                    timed, write_jsonl)
+
+from assistant.progress import progress_bar  # noqa: E402
+from assistant.settings import offline_environment  # noqa: E402
 
 SYSTEMS = ("ours", "rules", "naive", "sentence")
 DATASETS = ("news", "squad", "seed")
@@ -55,11 +57,6 @@ TARGETS = (
 )
 SPEED_TARGET_MS = 80.0
 CHUNK_CHARS = 300
-TOP_K = 3
-
-
-class BenchError(Exception):
-    """The benchmark cannot run: a missing input or a failed helper tool."""
 
 
 @dataclass
@@ -110,14 +107,6 @@ class Speed:
     @property
     def ratio(self) -> float:
         return self.ask_median / self.floor_median if self.floor_median else float("inf")
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def note(msg: str, quiet: bool) -> None:
-    if not quiet:
-        print(msg, file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- datasets
@@ -214,7 +203,6 @@ def run_system(system: str, ds: Dataset, store, ids: dict, quiet: bool):
         pick = out_of_sample(assistant.model, ds.name)
         committed = (assistant.model.calibrator, assistant.model.threshold, assistant.model.slot_rule)
     else:
-        sys.path.insert(0, str(ROOT / "bench"))
         from rule_gate import RuleAssistant
 
         assistant = RuleAssistant(store)
@@ -321,11 +309,6 @@ def run_sentences(ds: Dataset, embedder, quiet: bool):
 # --------------------------------------------------------------------------- scoring
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-
-
 def reference_score(scorer: Path, ds: Dataset, answers_path: Path) -> dict:
     """The shared reference scorer's summary for one answers file."""
     # The scorer opens files with the locale's encoding; UTF-8 mode makes that the articles' encoding.
@@ -350,14 +333,10 @@ def measure_speed(assistant, questions: list[str], rounds: int) -> Speed:
     store = assistant.store
 
     def floor(q: str) -> float:
-        t = time.perf_counter()
-        store.query(store.embedder.encode_one(q), TOP_K)
-        return time.perf_counter() - t
+        return timed(lambda: store.query(store.embedder.encode_one(q), TOP_K))[1]
 
     def ask(q: str) -> float:
-        t = time.perf_counter()
-        assistant.ask(q)
-        return time.perf_counter() - t
+        return timed(lambda: assistant.ask(q))[1]
 
     for q in questions:  # warm-up: caches, allocator, thread pools
         floor(q)
@@ -368,12 +347,9 @@ def measure_speed(assistant, questions: list[str], rounds: int) -> Speed:
             floors.append(floor(q))
             asks.append(ask(q))
 
-    def p95(xs: list[float]) -> float:
-        return statistics.quantiles(xs, n=20, method="inclusive")[-1] if len(xs) > 1 else xs[0]
-
     ms = 1000.0
-    return Speed(len(questions), len(asks), statistics.median(asks) * ms, p95(asks) * ms,
-                 statistics.median(floors) * ms, p95(floors) * ms, os.getloadavg()[0],
+    return Speed(len(questions), len(asks), statistics.median(asks) * ms, percentile(asks, 95) * ms,
+                 statistics.median(floors) * ms, percentile(floors, 95) * ms, load_average(),
                  assistant.ranker.candidates)
 
 
@@ -399,18 +375,16 @@ def format_targets(runs: list[Run]) -> str:
         v = ours[dataset][metric]
         ok = v >= bound if kind == "min" else v <= bound
         rel = "≥" if kind == "min" else "≤"
-        lines.append(f"{dataset + ' ' + metric + ' ' + rel + ' ' + format(bound, '.2f'):<30}{v:>8.3f}  "
-                     f"{'met' if ok else 'MISSED'}")
+        lines.append(f"{dataset + ' ' + metric + ' ' + rel + ' ' + format(bound, '.2f'):<30}{v:>8.3f}  {met(ok)}")
     return "\n".join(lines)
 
 
 def format_speed(s: Speed) -> str:
-    ms_ok = s.ask_median < SPEED_TARGET_MS
     return "\n".join([
         f"speed on the seed store ({s.questions} dev questions, {s.samples} timed asks after a warm-up; "
         f"load average {s.load:.1f} on {os.cpu_count()} cores):",
         f"  warm ask      median {s.ask_median:7.1f} ms   p95 {s.ask_p95:7.1f} ms   "
-        f"target < {SPEED_TARGET_MS:.0f} ms: {'met' if ms_ok else 'MISSED'}",
+        f"target < {SPEED_TARGET_MS:.0f} ms: {met(s.ask_median < SPEED_TARGET_MS)}",
         f"  floor         median {s.floor_median:7.1f} ms   p95 {s.floor_p95:7.1f} ms   "
         f"(one MiniLM encode + one Chroma query, top {TOP_K})",
         f"  ask / floor   {s.ratio:.2f}x (the answer model reads {s.candidates} candidates per question)",
@@ -445,7 +419,7 @@ def reliability(runs: list[Run], datasets: dict, bins: int = 10) -> str:
             acc = sum(h for _, h in inside) / len(inside)
             ece += len(inside) / len(pts) * abs(mc - acc)
             lines.append(f"{r.dataset:<8}{f'{lo:.1f}-{hi:.1f}':>13}{len(inside):>11}{mc:>11.3f}{acc:>9.3f}")
-        eces.append(f"{r.dataset} {ece:.3f} (target ≤ 0.05: {'met' if ece <= 0.05 else 'MISSED'})")
+        eces.append(f"{r.dataset} {ece:.3f} (target ≤ 0.05: {met(ece <= 0.05)})")
     return "\n".join(lines) + "\nexpected calibration error: " + ", ".join(eces)
 
 
@@ -478,14 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()
     from assistant.errors import AssistantError
 
-    try:
-        return _run(args)
-    except (AssistantError, BenchError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run(lambda: _run(args), errors=(AssistantError,))
 
 
 def _run(args) -> int:
@@ -499,22 +466,7 @@ def _run(args) -> int:
 
     settings = load_settings()
     shared = args.shared
-    gold = args.gold or shared / "gold" / "dev.jsonl"
-    seeds = args.seeds or settings.seeds_dir
-    squad = args.squad or shared / "squad" / "dev.json"
-    tool = args.squad_tool or shared / "tools" / "squad_to_gold.py"
-    scorer = args.scorer or shared / "tools" / "score_answers.py"
-    systems = [x.strip() for x in args.systems.split(",") if x.strip()]
-    if not systems or any(x not in SYSTEMS for x in systems):
-        raise BenchError(f"--systems takes a comma-separated list of {', '.join(SYSTEMS)}")
-    needed = [gold, seeds, scorer] + ([] if args.skip_squad else [squad, tool]) + \
-        ([] if args.skip_news else [shared / "gold", shared / "polnear" / "dev" / "text"])
-    for p in needed:
-        if not p.exists():
-            raise BenchError(f"{p}: not found; pass its location with a flag (see --help)")
-    if args.squad_limit is not None and args.squad_limit < 1:
-        raise BenchError("--squad-limit must be at least 1")
-
+    gold, seeds, squad, tool, scorer, systems = _inputs(args, settings)
     started = time.perf_counter()
     q = args.quiet
     embedder = Embedder(settings.model)  # one MiniLM for every system
@@ -567,7 +519,33 @@ def _run(args) -> int:
             write_jsonl(path, r.answers)
             r.reference = reference_score(scorer, ds, path)
         total = time.perf_counter() - started
+    return _report(runs, by_name, speed, scorer, systems, total, args)
 
+
+def _inputs(args, settings) -> tuple[Path, Path, Path, Path, Path, list[str]]:
+    """(seed gold, seeds, SQuAD JSON, its converter, the scorer, the systems), each checked to exist."""
+    shared = args.shared
+    gold = args.gold or shared / "gold" / "dev.jsonl"
+    seeds = args.seeds or settings.seeds_dir
+    squad = args.squad or shared / "squad" / "dev.json"
+    tool = args.squad_tool or shared / "tools" / "squad_to_gold.py"
+    scorer = args.scorer or shared / "tools" / "score_answers.py"
+    systems = [x.strip() for x in args.systems.split(",") if x.strip()]
+    if not systems or any(x not in SYSTEMS for x in systems):
+        raise BenchError(f"--systems takes a comma-separated list of {', '.join(SYSTEMS)}")
+    needed = [gold, seeds, scorer] + ([] if args.skip_squad else [squad, tool]) + \
+        ([] if args.skip_news else [shared / "gold", shared / "polnear" / "dev" / "text"])
+    for p in needed:
+        if not p.exists():
+            raise BenchError(f"{p}: not found; pass its location with a flag (see --help)")
+    if args.squad_limit is not None and args.squad_limit < 1:
+        raise BenchError("--squad-limit must be at least 1")
+    return gold, seeds, squad, tool, scorer, systems
+
+
+def _report(runs: list[Run], by_name: dict, speed: Speed | None, scorer: Path, systems: list[str], total: float,
+            args) -> int:
+    """Print the table, the targets, the reliability and the speed; 1 when the reference scorer disagrees."""
     runs.sort(key=lambda r: (DATASETS.index(r.dataset), SYSTEMS.index(r.system)))
     print(format_table(runs))
     print()

@@ -39,8 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, never the project's app.py
 
-from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_questions,  # noqa: E402
-                    make_client, note, require_gradio_client)
+from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_average,  # noqa: E402
+                    load_questions, make_client, met, note, percentile, require_gradio_client, run, target_table)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -225,31 +225,25 @@ def browser_round_trips(url: str, questions: list[str],
 # --------------------------------------------------------------------------- report
 
 
-def p95(xs: list[float]) -> float:
-    return statistics.quantiles(xs, n=20, method="inclusive")[-1] if len(xs) > 1 else xs[0]
-
-
 def format_report(r: Result) -> str:
     rows: list[tuple[str, str, str, str]] = []
     if r.warm:
         med = statistics.median(s.answer_s for s in r.warm)
         rows.append((f"start to first answer, warm store (median of {len(r.warm)})", f"{med:.2f} s",
-                     f"≤ {START_TARGET_S:.0f} s", "met" if med <= START_TARGET_S else "MISSED"))
+                     f"≤ {START_TARGET_S:.0f} s", met(med <= START_TARGET_S)))
     if r.cold is not None:
         label = "cold store (indexes the seeds)" if r.cold.cold else "first start (store already indexed)"
         rows.append((f"start to first answer, {label}", f"{r.cold.answer_s:.2f} s", "-", "-"))
     if r.peak_rss_kb is not None:
         gb = r.peak_rss_kb * 1024 / 1e9
         rows.append((f"peak RSS (VmHWM) after {r.api_questions} API + {len(r.browser_ms)} browser questions",
-                     f"{gb:.2f} GB", f"≤ {RSS_TARGET_GB} GB", "met" if gb <= RSS_TARGET_GB else "MISSED"))
+                     f"{gb:.2f} GB", f"≤ {RSS_TARGET_GB} GB", met(gb <= RSS_TARGET_GB)))
     if r.browser_ms:
         rows.append((f"browser round trip, median of {len(r.browser_ms)}",
                      f"{statistics.median(r.browser_ms):.0f} ms", "-", "-"))
-        rows.append((f"browser round trip, p95 of {len(r.browser_ms)}", f"{p95(r.browser_ms):.0f} ms", "-", "-"))
-    w = max(len(m) for m, *_ in rows)
-    head = f"{'metric':<{w}}  {'value':>9}  {'target':>8}  result"
-    lines = [head, "-" * len(head)]
-    lines += [f"{m:<{w}}  {v:>9}  {t:>8}  {ok}" for m, v, t, ok in rows]
+        rows.append((f"browser round trip, p95 of {len(r.browser_ms)}", f"{percentile(r.browser_ms, 95):.0f} ms",
+                     "-", "-"))
+    lines = target_table(rows, target_width=8)
     if r.warm:
         lines.append("")
         lines.append("warm starts (s), HTTP up / first answer: "
@@ -261,7 +255,7 @@ def format_report(r: Result) -> str:
     if r.browser_ms:
         lines.append("browser round trips (ms, in the page): " + ", ".join(f"{t:.0f}" for t in r.browser_ms))
         lines.append(f"as playwright sees them (click call to seeing the new turn): median "
-                     f"{statistics.median(r.browser_wall_ms):.0f} ms, p95 {p95(r.browser_wall_ms):.0f} ms")
+                     f"{statistics.median(r.browser_wall_ms):.0f} ms, p95 {percentile(r.browser_wall_ms, 95):.0f} ms")
     if r.browser_note:
         lines.append(f"browser round trip skipped: {r.browser_note}")
     if r.page_errors:
@@ -294,14 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    try:
-        return _run(args)
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run(lambda: _run(args))
 
 
 def _run(args) -> int:
@@ -362,7 +349,7 @@ def _run(args) -> int:
         finally:
             if app is not None:
                 app.stop()
-        result.load = os.getloadavg()[0]
+        result.load = load_average()
 
     print(format_report(result))
     return 0

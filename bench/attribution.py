@@ -32,13 +32,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-sys.path.insert(0, str(REPO))  # measure this checkout, whatever is installed
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py
+
+from common import (ROOT, SHARED, BenchError, aligned_table, met, percentile, run, timed,  # noqa: E402
+                    write_jsonl)
+
+sys.path.insert(0, str(ROOT))  # measure this checkout, whatever is installed
 
 # The issue's targets for our system, and what it reports for the textacy baseline on this dev set.
 TARGETS = {"quote_f1": 0.90, "speaker_accuracy_named": 0.92, "end_to_end_recall_named": 0.85}
@@ -62,16 +64,6 @@ class Run:
 def words(text: str) -> int:
     """Whitespace-separated words: the unit of the speed figure."""
     return len(text.split())
-
-
-def timed(fn, repeat: int):
-    """fn's result and its fastest time in seconds over `repeat` calls."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return result, best
 
 
 def run_ours(files: list[Path], repeat: int) -> Run:
@@ -137,19 +129,14 @@ def score(scorer: Path, data: Path, predictions: Path) -> tuple[dict, str]:
     return json.loads("\n".join(out[:-1])), out[-1]
 
 
-def p95(values: list[float]) -> float:
-    """The 95th percentile, interpolated between the nearest ranks."""
-    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
-
-
 def table(ours: dict, base: dict, runs: dict[str, Run], n_files: int) -> str:
     """Metric rows: ours, the target, textacy, and what the issue reports for textacy."""
     def num(v) -> str:
         return "" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
     def mark(value: float, target: float, lower_is_better: bool = False) -> str:
-        met = value < target if lower_is_better else value >= target
-        return ("< " if lower_is_better else "≥ ") + f"{target:.2f} " + ("met" if met else "MISSED")
+        ok = value < target if lower_is_better else value >= target
+        return ("< " if lower_is_better else "≥ ") + f"{target:.2f} " + met(ok)
 
     head = ("metric", "ours", "target", "textacy", "textacy (issue)")
     body = []
@@ -159,15 +146,10 @@ def table(ours: dict, base: dict, runs: dict[str, Run], n_files: int) -> str:
     body.append(("predictions", str(ours["predictions"]), "", str(base["predictions"]), ""))
     body.append(("files raising", f"{len(runs['ours'].raised)}/{n_files}", "",
                  f"{len(runs['textacy'].raised)}/{n_files}", f"{ISSUE_BASELINE['files_raising']}/{n_files}"))
-    for label, stat in (("median", statistics.median), ("p95", p95)):
+    for label, stat in (("median", statistics.median), ("p95", lambda xs: percentile(xs, 95))):
         o, b = stat(runs["ours"].seconds_per_kwords), stat(runs["textacy"].seconds_per_kwords)
         body.append((f"s per 1,000 words, {label}", f"{o:.3f}", mark(o, SPEED_TARGET, True), f"{b:.3f}", ""))
-    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
-
-    def line(r: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-
-    return "\n".join([line(head), "  ".join("-" * w for w in widths), *map(line, body)])
+    return aligned_table(head, body)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,23 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    return run(lambda: _run(args))
 
+
+def _run(args) -> int:
     files = sorted((args.data / "text").glob("*.txt"))
     if not files or not (args.data / "gold.jsonl").is_file():
-        print(f"error: {args.data} holds no text/*.txt and gold.jsonl; pass the PolNeAR dev folder with --data",
-              file=sys.stderr)
-        return 1
+        raise BenchError(f"{args.data} holds no text/*.txt and gold.jsonl; pass the PolNeAR dev folder with --data")
     if not args.scorer.is_file():
-        print(f"error: no scorer at {args.scorer}; pass it with --scorer", file=sys.stderr)
-        return 1
-    if args.keep and args.keep.resolve().is_relative_to(REPO):
-        print(f"error: {args.keep} is inside the repository; PolNeAR text must not be copied there", file=sys.stderr)
-        return 1
+        raise BenchError(f"no scorer at {args.scorer}; pass it with --scorer")
+    if args.keep and args.keep.resolve().is_relative_to(ROOT):
+        raise BenchError(f"{args.keep} is inside the repository; PolNeAR text must not be copied there")
     try:
         import textacy  # noqa: F401
     except ImportError:
-        print("error: textacy is not installed; run: .venv/bin/pip install textacy==0.13.0", file=sys.stderr)
-        return 1
+        raise BenchError("textacy is not installed; run: .venv/bin/pip install textacy==0.13.0") from None
 
     runs = {}
     for name, fn in (("ours", run_ours), ("textacy", run_textacy)):
@@ -211,15 +191,14 @@ def main(argv: list[str] | None = None) -> int:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         scores, digests = {}, {}
-        for name, run in runs.items():
+        for name, result in runs.items():
             path = out / f"{name}.jsonl"
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in run.rows), encoding="utf-8")
+            write_jsonl(path, result.rows)
             try:
                 scores[name], digests[name] = score(args.scorer, args.data, path)
             except (subprocess.CalledProcessError, ValueError, IndexError) as exc:
                 detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()[-1:]
-                print(f"error: the scorer failed on the {name} predictions: {' '.join(detail)}", file=sys.stderr)
-                return 1
+                raise BenchError(f"the scorer failed on the {name} predictions: {' '.join(detail)}") from None
 
     total_words = sum(words(f.read_text(encoding="utf-8")) for f in files)
     print(f"PolNeAR dev: {len(files)} files, {total_words:,} words, {scores['ours']['gold_direct']} gold direct "
@@ -231,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for name in runs:
         print(f"{name:8} {digests[name]}")
-    for name, run in runs.items():
-        for msg in run.raised:
+    for name, result in runs.items():
+        for msg in result.raised:
             print(f"{name} raised on {msg}")
     return 0
 

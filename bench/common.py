@@ -1,7 +1,13 @@
-"""What the app benchmarks share: progress, questions, free ports, and the `python app.py` process they start.
+"""What the benchmarks share, so that each bench is only its own measurement.
 
-Imported by bench/app.py and bench/load.py, which put this folder on sys.path first (`import common`): the
-project's own app.py is never imported, only run as a process.
+- `run(body)`: the runner every bench's `main` ends in: a BenchError is one line, "error: ...", and exit
+  status 1; Ctrl-C (and, when asked, SIGTERM) is "interrupted" and 130.
+- Timing and statistics: `timed` (the fastest of N calls), `percentile`, the load average.
+- Reports: `met`, the "metric / value / target / result" table and the aligned comparison table, JSON Lines.
+- For the app benchmarks (bench/app.py and bench/load.py): progress, questions, free ports, and the
+  `python app.py` process they start. The project's own app.py is never imported, only run as a process.
+
+Each bench puts this folder on sys.path first and imports this module as `common`.
 """
 
 from __future__ import annotations
@@ -10,12 +16,15 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,16 +47,98 @@ GENERIC_QUESTIONS = (
 
 
 class BenchError(Exception):
-    """The benchmark cannot run: a missing input, an app that does not start or cannot be reached, a question
-    it cannot answer."""
+    """The benchmark cannot run: a missing input, a failed helper tool, an app that does not start or cannot be
+    reached, a question it cannot answer."""
 
 
-# --------------------------------------------------------------------------- progress
+# --------------------------------------------------------------------------- running a bench
+
+
+def run(body: Callable[[], int], *, errors: tuple[type[BaseException], ...] = (), sigterm: bool = False) -> int:
+    """Run a bench's measurement, `body()`, and return its exit status: a BenchError (or one of `errors`) prints
+    one line, "error: ...", and gives 1; Ctrl-C prints "interrupted" and gives 130. With sigterm=True a SIGTERM
+    is taken as Ctrl-C, so that whatever the bench started is stopped on the way out."""
+    if sigterm:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return body()
+    except (BenchError, *errors) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def note(msg: str, quiet: bool) -> None:
+    """Progress on stderr, unless --quiet."""
     if not quiet:
         print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- timing and statistics
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, float]:
+    """fn's result and its fastest time in seconds over `repeat` calls: as timeit advises, other work on the
+    machine only ever adds to a time, so the fastest is the least disturbed."""
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return result, best
+
+
+def percentile(xs: list[float], p: int) -> float:
+    """The p-th percentile, interpolated between the nearest ranks (statistics.quantiles, inclusive)."""
+    if len(xs) == 1:
+        return xs[0]
+    return statistics.quantiles(xs, n=100, method="inclusive")[p - 1]
+
+
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine inflates every time, so reports print it."""
+    return os.getloadavg()[0]
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def met(ok: bool) -> str:
+    """A target's result, as every report words it."""
+    return "met" if ok else "MISSED"
+
+
+def target_table(rows: list[tuple[str, str, str, str]], value_width: int = 9, target_width: int = 9) -> list[str]:
+    """(metric, value, target, result) rows under a header and a rule, the metric left-aligned."""
+    w = max(len(m) for m, *_ in rows)
+    head = f"{'metric':<{w}}  {'value':>{value_width}}  {'target':>{target_width}}  result"
+    lines = [head, "-" * len(head)]
+    lines += [f"{m:<{w}}  {v:>{value_width}}  {t:>{target_width}}  {res}" for m, v, t, res in rows]
+    return lines
+
+
+def aligned_table(head: tuple[str, ...], body: list[tuple[str, ...]]) -> str:
+    """Columns as wide as their widest cell, two spaces apart: the first left-aligned, the rest right-aligned,
+    with a rule of dashes under each header."""
+    widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
+
+    def line(r: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    return "\n".join([line(head), "  ".join("-" * w for w in widths), *map(line, body)])
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    """Rows as JSON Lines (UTF-8, not escaped), the folder made if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- questions

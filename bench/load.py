@@ -29,7 +29,6 @@ import argparse
 import ipaddress
 import json
 import os
-import signal
 import statistics
 import sys
 import tempfile
@@ -43,8 +42,9 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, never the project's app.py
 
-from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_questions,  # noqa: E402
-                    make_client, note, poll_http, require_gradio_client)
+from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_average,  # noqa: E402
+                    load_questions, make_client, met, note, percentile, poll_http, require_gradio_client, run,
+                    target_table)
 
 P95_TARGET_S = 1.0
 ERRORS_TARGET = 0
@@ -155,9 +155,8 @@ def watch_queue(url: str, stop: threading.Event, result: Result) -> None:
             result.queue_errors += 1
 
 
-def run_load(url: str, questions: list[str], clients: int, duration: float, quiet: bool, result: Result,
-             app_cpu=lambda: None) -> None:
-    """Every client asks until the deadline; requests land in `result` as they finish."""
+def connect_clients(url: str, clients: int, quiet: bool) -> list:
+    """One `gradio_client.Client` per client, made in parallel before the clock starts."""
     note(f"connecting {clients} clients", quiet)
     made: list = [None] * clients
     failures: list[str] = []
@@ -175,7 +174,13 @@ def run_load(url: str, questions: list[str], clients: int, duration: float, quie
         t.join(START_TIMEOUT_S)
     if failures or any(c is None for c in made):
         raise BenchError(failures[0] if failures else "a client did not connect in time")
+    return made
 
+
+def run_load(url: str, questions: list[str], clients: int, duration: float, quiet: bool, result: Result,
+             app_cpu=lambda: None) -> None:
+    """Every client asks until the deadline; requests land in `result` as they finish."""
+    made = connect_clients(url, clients, quiet)
     lock = threading.Lock()
     go = threading.Event()
     stop = threading.Event()
@@ -254,33 +259,22 @@ def run_load(url: str, questions: list[str], clients: int, duration: float, quie
 # --------------------------------------------------------------------------- report
 
 
-def percentile(xs: list[float], p: int) -> float:
-    if len(xs) == 1:
-        return xs[0]
-    return statistics.quantiles(xs, n=100, method="inclusive")[p - 1]
-
-
 def format_report(r: Result) -> str:
     ok = sorted(x.latency for x in r.ok)
     errors = len(r.errors) + r.unfinished
     rows: list[tuple[str, str, str, str]] = [
         (f"requests answered ({r.clients} clients, {r.duration:.0f} s)", f"{len(ok)}", "-", "-"),
-        ("errors (exceptions, bad answers, unfinished)", f"{errors}", f"{ERRORS_TARGET}",
-         "met" if errors <= ERRORS_TARGET else "MISSED"),
+        ("errors (exceptions, bad answers, unfinished)", f"{errors}", f"{ERRORS_TARGET}", met(errors <= ERRORS_TARGET)),
         ("throughput", f"{len(ok) / r.span:.1f}/s" if r.span else "-", "-", "-"),
     ]
     if ok:
         p95 = percentile(ok, 95)
         rows += [("latency p50", f"{percentile(ok, 50) * 1000:.0f} ms", "-", "-"),
-                 ("latency p95", f"{p95 * 1000:.0f} ms", f"< {P95_TARGET_S * 1000:.0f} ms",
-                  "met" if p95 < P95_TARGET_S else "MISSED"),
+                 ("latency p95", f"{p95 * 1000:.0f} ms", f"< {P95_TARGET_S * 1000:.0f} ms", met(p95 < P95_TARGET_S)),
                  ("latency p99", f"{percentile(ok, 99) * 1000:.0f} ms", "-", "-")]
     else:
         rows.append(("latency p95", "-", f"< {P95_TARGET_S * 1000:.0f} ms", "MISSED"))
-    w = max(len(m) for m, *_ in rows)
-    head = f"{'metric':<{w}}  {'value':>9}  {'target':>9}  result"
-    lines = [head, "-" * len(head)]
-    lines += [f"{m:<{w}}  {v:>9}  {t:>9}  {res}" for m, v, t, res in rows]
+    lines = target_table(rows)
     lines.append("")
     if ok:
         unloaded = (f"; unloaded (1 client, median of {len(r.warmup_ms)}) {statistics.median(r.warmup_ms):.0f}"
@@ -333,10 +327,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _sigterm(signum, frame):
-    raise KeyboardInterrupt  # so that the app is stopped on the way out
-
-
 def main(argv: list[str] | None = None) -> int:
     """Start (or reach) the app, load it, print one table; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -346,15 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    signal.signal(signal.SIGTERM, _sigterm)
-    try:
-        return _run(args)
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run(lambda: _run(args), sigterm=True)  # a SIGTERM stops the app on the way out, as Ctrl-C does
 
 
 def _run(args) -> int:
@@ -397,7 +379,7 @@ def _measure(url: str, questions: list[str], args, result: Result, quiet: bool, 
     result.warmup_ms = warm_up(url, questions, quiet)
     run_load(url, questions, args.clients, args.duration, quiet, result,
              app.cpu_seconds if app is not None else lambda: None)
-    result.load = os.getloadavg()[0]
+    result.load = load_average()
 
 
 if __name__ == "__main__":
