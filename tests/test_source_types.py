@@ -104,12 +104,9 @@ def value_literals(path: Path) -> list[tuple[int, str]]:
 
 
 MODULES = sorted(p for p in (REPO / "assistant").glob("*.py") if p != HOME) + [REPO / "app.py"]
-KNOWN_GAPS: dict[str, str] = {}
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_GAPS[p.name], strict=True)) if p.name in KNOWN_GAPS else p
-    for p in MODULES], ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(REPO)))
 def test_source_type_names_are_written_only_in_their_home_module(path):
     assert value_literals(path) == []
 
