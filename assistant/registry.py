@@ -19,6 +19,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
+RECORDS_PAGE = 200  # records per read: Chroma's reply to one read of every record holds each document's text
 REGISTRY_SUFFIX = "__documents"
 SERVER_HINT = "start it with 'chroma run --path DIR --host HOST --port PORT', or check --chroma-host"
 
@@ -125,11 +126,19 @@ class Registry:
 
     def _records(self, col) -> dict[str, DocumentRecord]:
         if self._docs is None:
+            # The ids first, then the records a page at a time: one read of every record made the reading
+            # process hold a reply as large as all the documents' texts (64 MB at 3,000 articles), and an
+            # indexing run reads the records after each chunk it writes.
+            docs: dict[str, DocumentRecord] = {}
             try:
-                got = col.get(include=["metadatas"])
+                ids = col.get(include=[])["ids"]
+                for at in range(0, len(ids), RECORDS_PAGE):
+                    got = col.get(ids=ids[at:at + RECORDS_PAGE], include=["metadatas"])
+                    docs.update((i, DocumentRecord.from_metadata(i, m or {}))
+                                for i, m in zip(got["ids"], got["metadatas"]))
             except Exception as exc:  # noqa: BLE001
                 raise failed(self.settings, "reading the document registry", exc) from exc
-            self._docs = {i: DocumentRecord.from_metadata(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])}
+            self._docs = docs
         return self._docs
 
     def stamp(self) -> str:

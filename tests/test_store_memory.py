@@ -97,3 +97,40 @@ def test_memory_freed_after_the_model_loads_goes_back_to_the_system():
     before, during, after = map(int, out.stdout.split()[-3:])
     assert during - before >= 20  # the blocks were really held
     assert after - before <= 4, f"RSS {before} -> {during} -> {after} MB: the freed blocks stayed in the process"
+
+
+class _CountingCollection:
+    """A Chroma collection that records how many records each read returns with their metadata."""
+
+    def __init__(self, col):
+        self._col = col
+        self.sizes: list[int] = []
+
+    def __getattr__(self, name):
+        return getattr(self._col, name)
+
+    def get(self, *args, **kwargs):
+        got = self._col.get(*args, **kwargs)
+        if kwargs.get("include"):
+            self.sizes.append(len(got["ids"]))
+        return got
+
+
+def test_the_registry_reads_its_records_a_page_at_a_time(tmp_path, monkeypatch):
+    """One read of every record made Chroma hand over every document's text at once (64 MB at 3,000
+    articles, read again after each chunk an index run writes). The records come a page at a time."""
+    import assistant.registry
+
+    monkeypatch.setattr(assistant.registry, "RECORDS_PAGE", 10)
+    store = _store(tmp_path)
+    records = [{"doc_id": f"doc{i:03d}", "path": f"/articles/{i}.txt", "source": f"/articles/{i}.txt",
+                "title": f"Article {i}", "units": 3} for i in range(35)]
+    with store.writing():
+        store.registry.write(records, ["A sentence of text. " * 500] * len(records))
+    reader = _store(tmp_path).registry
+    spy = _CountingCollection(reader._existing())
+    monkeypatch.setattr(reader, "_existing", lambda: spy)
+    docs = reader.documents()
+    assert sorted(docs) == [r["doc_id"] for r in records]
+    assert docs["doc007"].title == "Article 7" and docs["doc007"].units == 3
+    assert spy.sizes and max(spy.sizes) <= 10, f"records read {spy.sizes} at a time"
