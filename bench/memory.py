@@ -52,6 +52,14 @@ average 3-13 throughout, so the times are long; memory does not depend on it):
   written (about 0.1 GB per 1,000), most likely Chroma's in-memory HNSW index of the collection being built;
   the two builds were also measured 40 minutes apart on different code (the 1,000 one before indexing stopped
   holding every article's text), so a fresh pair of runs on one commit is the next measurement to make.
+- Both builds and the app again on one commit (cf6965f: the registry's records read 200 at a time, where one
+  read of every record held all the documents' texts, 64 MB at 3,000 articles), 21:20-23:20, load about 2:
+  index of 1,000 articles peak 1.189 GB in 433 s (RSS 1.04/1.06/1.06/1.06 GB); of 3,000 peak 1.383 GB in 939 s
+  (1.06/1.16/1.19/1.28 GB): ≤ 1.5 GB met, growth +16.4% (≤ 15%: MISSED). The app after 1,000 questions 1.097 GB
+  (peak 1.119), met. What grows is Chroma's HNSW index of the units collection, held in the writing process:
+  opening a store and counting its units takes 0.068 GB at 1,000 articles (31,785 units) and 0.204 GB at
+  3,000 (96,833 units), about 2.1 KB a unit, which alone is +11% of the 1,000-article peak. Both peaks are
+  about 0.1 GB above the highest RSS sampled, a transient not yet found.
 """
 
 from __future__ import annotations
