@@ -205,7 +205,8 @@ class Attributor:
             comp = [c for c in t.children if c.dep_ in ("ccomp", "parataxis")]
             if t.dep_ in ("parataxis",) and t.head.i < t.i:
                 comp = comp or [t.head]
-            if not comp:
+            inset = self._inset_tag(pi, s, e, t) if not comp else None
+            if not comp and inset is None:
                 # "X said that ..." is parsed with ccomp; "..., X said." often as parataxis of the root.
                 continue
             subj = subject_of(t)
@@ -218,6 +219,13 @@ class Attributor:
             label, stype = self.speakers.speaker_of(pi, subj)
             if not label or stype == SourceType.AUTHOR:
                 continue
+            if inset is not None:
+                if any(a < x < b for a, b in quoted for span in inset for x in span):
+                    continue
+                self.speakers.remember(self.doc.tok_start(pi, subj), label, stype, subj)
+                cue = (inset[0][1], inset[1][0])
+                return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), inset, UnitKind.REPORTED,
+                                   cue, (s, e))
             # What an organisation finds or estimates is its published analysis: "The Tax Center estimates ...".
             if lemma(t) in FINDING_VERBS and stype == SourceType.NAMED and entity_label(subj) == "ORG":
                 stype = SourceType.OFFICIAL_REPORT
@@ -239,6 +247,24 @@ class Attributor:
             return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), ((cs, ce),), UnitKind.REPORTED,
                                (min(fs, fe), max(fs, fe)), (s, e))
         return None
+
+    def _inset_tag(self, pi: int, s: int, e: int, verb) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The reported words around a tag set inside them between commas: "The first vote was calm, she
+        said, but the second would be bitter." Returns the words before the tag and after it, or None."""
+        if verb.dep_ != "parataxis" or verb.head.i < verb.i:
+            return None
+        group = sorted(x.i for x in verb.subtree if x.text != ",")
+        doc = verb.doc
+        lo, hi = group[0], group[-1]
+        if group != list(range(lo, hi + 1)) or lo == 0 or hi + 1 >= len(doc):
+            return None
+        if doc[lo - 1].text != "," or doc[hi + 1].text != ",":
+            return None
+        before = self._content_before(s, self.doc.tok_start(pi, doc[lo - 1]))
+        after = self._content_after(self.doc.tok_end(pi, doc[hi + 1]), e)
+        if before is None or after is None:
+            return None
+        return before, after
 
     def _content_before(self, start: int, pos: int) -> tuple[int, int] | None:
         s, e = start, pos

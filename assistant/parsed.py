@@ -29,7 +29,7 @@ class ParsedArticle:
         self.nlp = nlp
         paras = article.paragraphs
         full = [needs_parse(p.text, nlp) for p in paras]
-        parsed = iter(nlp.pipe([p.text for p, f in zip(paras, full) if f], batch_size=32))
+        parsed = iter(nlp.pipe([for_parser(p.text) for p, f in zip(paras, full) if f], batch_size=32))
         # (paragraph, spacy Doc, or None when the paragraph holds no attribution cue)
         self.docs = [(p, next(parsed) if f else None) for p, f in zip(paras, full)]
         self._ents: dict[int, object] = {}
@@ -42,14 +42,14 @@ class ParsedArticle:
             return doc.ents
         if pi not in self._ents:
             # The recognizer has its own token vectors: alone it finds exactly what it finds in the pipeline.
-            self._ents[pi] = self.nlp.get_pipe("ner")(self.nlp.make_doc(p.text)).ents
+            self._ents[pi] = self.nlp.get_pipe("ner")(self.nlp.make_doc(for_parser(p.text))).ents
         return self._ents[pi]
 
     def parse(self, pi: int):
         """The full parse of paragraph pi, made now if it was skipped: a pronoun may need its sentences."""
         p, doc = self.docs[pi]
         if doc is None:
-            doc = self.nlp(p.text)
+            doc = self.nlp(for_parser(p.text))
             self.docs[pi] = (p, doc)
         return doc
 
@@ -140,6 +140,17 @@ class ParsedArticle:
 
 
 _CUE_MARKS = ("“", "”", '"', "‘", "''")
+
+
+# Characters the parser does not know, each as the one it reads the same way: one character for one, so
+# every offset into the parsed text is an offset into the article. The horizontal bar (U+2015) is a dash in
+# some newsrooms' style; unknown to the parser, "made public ― Doe said" read "public ―" as the speaker.
+_PARSER_FORMS = str.maketrans({"\u2015": "\u2014"})
+
+
+def for_parser(text: str) -> str:
+    """The text as the parser reads it: the same length, with unusual punctuation as its usual form."""
+    return text.translate(_PARSER_FORMS)
 
 
 def needs_parse(text: str, nlp) -> bool:

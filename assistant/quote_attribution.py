@@ -37,6 +37,9 @@ _DASH_TAG = re.compile(r"[ \t\u00a0]*[―—–]{1,2}[ \t\u00a0]*([A-Z][\w.’'-
 # A roundup's tag, which closes the paragraph with no verb: “Words,” Jane Doe, The Daily Ledger.
 _ROUNDUP_TAG = re.compile(r"[ \t\u00a0]*(?:[―—–-]{1,2}[ \t\u00a0]*)?([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,4})"
                           r"(?:,[ \t\u00a0]+([^\n]{2,100}?))?[ \t\u00a0.]*(?:\n|$)")
+# An inverted tag that opens the sentence, the verb before the name: Said Doe: “Words.” / Added Mr. Doe, “Words.”
+_INVERTED_TAG = re.compile(r"(Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Recalled|Recalls|Explained|Explains)"
+                           r"[ \t\u00a0]+([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,3})[ \t\u00a0]*[:,][ \t\u00a0]*")
 
 
 class QuoteAttributor:
@@ -60,7 +63,7 @@ class QuoteAttributor:
         sent = next(((a, b) for a, b in sents if a <= q.open < b), None) or (q.open, q.close)
         at_sentence_start = before == "" or q.open <= sent[0] or prev_char in ",:;—–(" or prev_char in "“”\""
         q.kind = UnitKind.QUOTE if at_sentence_start else UnitKind.PARTIAL
-        if self._tagged(q, pi):
+        if self._tagged(q, pi) or self._inverted_tag(q, sent):
             return
         s0 = sent[0]
         s1 = max((b for a, b in sents if a < q.end), default=sent[1])
@@ -96,6 +99,22 @@ class QuoteAttributor:
             self.speakers.remember(q.open, q.speaker, q.source_type, None)
             return True
         return self._roundup_tag(q, pi)
+
+    def _inverted_tag(self, q: MarkedQuote, sent: tuple[int, int]) -> bool:
+        """Said Doe: “Words.” The parser reads "Said Doe" as one name, so the tag is matched as written."""
+        lead = len(self.text[sent[0]:q.open]) - len(self.text[sent[0]:q.open].lstrip())
+        m = _INVERTED_TAG.fullmatch(self.text, sent[0] + lead, q.open)
+        if m is None or q.kind != UnitKind.QUOTE:
+            return False
+        name = clean(m.group(2))
+        full = self.speakers.resolve_name(name, q.open)
+        # The recogniser itself may read the verb as a first name ("Said Doe"): the tag's name stands then.
+        q.speaker = name if full.split()[0] == m.group(1) else full
+        q.source_type = classify(q.speaker, None)
+        q.cue, q.done = clean(f"{m.group(1).lower()} {name}"), True
+        q.frame = (m.start(1), m.end(2))
+        self.speakers.remember(q.open, q.speaker, q.source_type, None)
+        return True
 
     def _quoting(self, q: MarkedQuote, pi: int, frame_tokens) -> bool:
         """"quoting X": nested attribution of a historical figure."""

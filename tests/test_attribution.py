@@ -367,6 +367,18 @@ CASES = [
                  [("it would close three factories", "Acme", "named source")], id="company-says"),
     pytest.param("Jane Doe found that the bridge had been neglected for years.",
                  [("the bridge had been neglected", "Jane Doe", "named source")], id="person-finds"),
+    # A tag before the name, opening its sentence: the parser reads "Said Doe" as one name.
+    pytest.param("Said Jane Doe: “The bridge will reopen in March.”",
+                 [("The bridge will reopen in March", "Jane Doe", "named source")], id="inverted-tag-colon"),
+    pytest.param("Added Mr. Hale, “We will be back next year.”",
+                 [("We will be back next year", "Mr. Hale", "named source")], id="inverted-tag-comma"),
+    # A tag set inside the reported words between commas.
+    pytest.param("The first vote was relatively calm, Jane Doe said, but the second would be bitter and could "
+                 "divide the town.",
+                 [("The first vote was relatively calm", "Jane Doe", "named source")], id="inset-tag"),
+    # A horizontal bar (U+2015) is a dash: the speaker is the one who boasted, not "public ―".
+    pytest.param("Its books were made public ― Henry Voss boasted, “That makes me prudent.”",
+                 [("That makes me prudent", "Henry Voss", "named source")], id="horizontal-bar-dash"),
     # Negatives: the author's own words.
     pytest.param("The council approved a “temporary” tax that has now lasted ten years.", [], id="scare-quote"),
     pytest.param("Critics of the plan have long questioned what the “modernization” of the old harbor "
