@@ -23,6 +23,9 @@ from assistant.speech import (
     entity_label,
 )
 
+# A dateline the parser took into the speaker's phrase: "WASHINGTON -- President Doe", "RIVERTON, Ore., May 4
+# (UPI) — Mayor Doe". A place in capitals, perhaps a state, a date and an agency, then a dash.
+_DATELINE = re.compile(r"[A-Z]{2}[A-Z.'’ -]*(?:,[^—–―\n]{0,40}?)?[ \u00a0]*(?:—|–|―|--)[ \u00a0]*(?=\S)")
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+((?:[A-Z][\w’'-]+\s+){0,2}[A-Z][\w’'-]+)")
 
 
@@ -84,7 +87,7 @@ class SpeakerResolver:
             return ref if ref else (None, "")
         if low in FIRST_PERSON:
             return self.article.author_label, SourceType.AUTHOR
-        phrase = clean(self.doc.span_text(pi, head, exclude_rel=True))
+        phrase = without_dateline(clean(self.doc.span_text(pi, head, exclude_rel=True)))
         if not phrase or not any(ch.isalpha() for ch in phrase):
             return None, ""
         words = set(words_of(phrase))
@@ -292,3 +295,9 @@ def _name_first(head, phrase: str, raw: str) -> str:
     if len(prefix.split()) >= 2 and not prefix.lower().startswith(("the ", "a ", "an ")):
         return f"{name}, {prefix}"
     return phrase
+
+
+def without_dateline(phrase: str) -> str:
+    """A speaker's phrase without a dateline before it: "WASHINGTON -- President Doe" is "President Doe"."""
+    m = _DATELINE.match(phrase)
+    return phrase[m.end():] if m and any(ch.islower() for ch in phrase[m.end():]) else phrase

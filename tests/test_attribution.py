@@ -514,3 +514,17 @@ def test_speech_forms_come_from_the_lemmatizer(nlp):
               "denied"):
         assert w in forms, w
     assert not {"orchard", "valley", "insurance", "board", "plant"} & forms
+
+
+@pytest.mark.parametrize("phrase, label", [
+    ("WASHINGTON -- President Ada Lind", "President Ada Lind"),
+    ("RIVERTON, Ore., May 4 (UPI) — Former Governor Alan Brooks", "Former Governor Alan Brooks"),
+    ("Jane Doe", "Jane Doe"),
+    ("NASA", "NASA"),
+    ("Mr. Doe -- a lawyer", "Mr. Doe -- a lawyer"),
+])
+def test_a_dateline_is_no_part_of_a_label(phrase, label):
+    """The parser may take a dateline into the phrase of the sentence's first subject."""
+    from assistant.speakers import without_dateline
+
+    assert without_dateline(phrase) == label
