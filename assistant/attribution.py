@@ -220,33 +220,34 @@ class Attributor:
             if not label or stype == SourceType.AUTHOR:
                 continue
             if inset is not None:
-                if any(a < x < b for a, b in quoted for span in inset for x in span):
+                spans, frame = inset, (inset[0][1], inset[1][0])  # the tag lies between the two parts
+            else:
+                # What an organisation finds or estimates is its published analysis: "The Tax Center estimates ...".
+                if lemma(t) in FINDING_VERBS and stype == SourceType.NAMED and entity_label(subj) == "ORG":
+                    stype = SourceType.OFFICIAL_REPORT
+                clause = self._clause(pi, s, e, comp[0])
+                if clause is None:
                     continue
-                self.speakers.remember(self.doc.tok_start(pi, subj), label, stype, subj)
-                cue = (inset[0][1], inset[1][0])
-                return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), inset, UnitKind.REPORTED,
-                                   cue, (s, e))
-            # What an organisation finds or estimates is its published analysis: "The Tax Center estimates ...".
-            if lemma(t) in FINDING_VERBS and stype == SourceType.NAMED and entity_label(subj) == "ORG":
-                stype = SourceType.OFFICIAL_REPORT
-            c = comp[0]
-            cs = min(self.doc.tok_start(pi, x) for x in c.subtree)
-            ce = max(self.doc.tok_end(pi, x) for x in c.subtree)
-            cs, ce = max(cs, s), min(ce, e)
-            # Trim a leading "that" and trailing punctuation of the reported clause.
-            while ce > cs and self.text[ce - 1] in " ,.;:":
-                ce -= 1
-            if len(self.text[cs:ce].split()) < 3:
-                continue
+                fs = min(self.doc.tok_start(pi, x) for x in subj.subtree)
+                fe = self.doc.tok_end(pi, t)
+                spans, frame = (clause,), (min(fs, fe), max(fs, fe))
             # Words that end or begin inside quote marks are a misparse around a title, not a report.
-            if any(a < cs < b or a < ce < b for a, b in quoted):
+            if any(a < x < b for a, b in quoted for span in spans for x in span):
                 continue
-            fs = min(self.doc.tok_start(pi, x) for x in subj.subtree)
-            fe = self.doc.tok_end(pi, t)
             self.speakers.remember(self.doc.tok_start(pi, subj), label, stype, subj)
-            return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), ((cs, ce),), UnitKind.REPORTED,
-                               (min(fs, fe), max(fs, fe)), (s, e))
+            return Attribution(label, stype, clean(self.doc.cue_text(pi, t, None)), spans, UnitKind.REPORTED,
+                               frame, (s, e))
         return None
+
+    def _clause(self, pi: int, s: int, e: int, c) -> tuple[int, int] | None:
+        """The reported clause headed by c within the sentence [s, e), or None when it is under three words."""
+        cs = min(self.doc.tok_start(pi, x) for x in c.subtree)
+        ce = max(self.doc.tok_end(pi, x) for x in c.subtree)
+        cs, ce = max(cs, s), min(ce, e)
+        # Trim trailing punctuation of the reported clause.
+        while ce > cs and self.text[ce - 1] in " ,.;:":
+            ce -= 1
+        return (cs, ce) if len(self.text[cs:ce].split()) >= 3 else None
 
     def _inset_tag(self, pi: int, s: int, e: int, verb) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """The reported words around a tag set inside them between commas: "The first vote was calm, she

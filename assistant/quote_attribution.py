@@ -38,7 +38,7 @@ _DASH_TAG = re.compile(r"[ \t\u00a0]*[―—–]{1,2}[ \t\u00a0]*([A-Z][\w.’'-
 _ROUNDUP_TAG = re.compile(r"[ \t\u00a0]*(?:[―—–-]{1,2}[ \t\u00a0]*)?([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,4})"
                           r"(?:,[ \t\u00a0]+([^\n]{2,100}?))?[ \t\u00a0.]*(?:\n|$)")
 # An inverted tag that opens the sentence, the verb before the name: Said Doe: “Words.” / Added Mr. Doe, “Words.”
-_INVERTED_TAG = re.compile(r"(Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Recalled|Recalls|Explained|Explains)"
+_INVERTED_TAG = re.compile(r"\s*(Said|Says|Added|Adds|Asked|Asks|Wrote|Writes|Recalled|Recalls|Explained|Explains)"
                            r"[ \t\u00a0]+([A-Z][\w.’'-]*(?:[ \t\u00a0]+[A-Z][\w.’'-]*){0,3})[ \t\u00a0]*[:,][ \t\u00a0]*")
 
 
@@ -102,8 +102,7 @@ class QuoteAttributor:
 
     def _inverted_tag(self, q: MarkedQuote, sent: tuple[int, int]) -> bool:
         """Said Doe: “Words.” The parser reads "Said Doe" as one name, so the tag is matched as written."""
-        lead = len(self.text[sent[0]:q.open]) - len(self.text[sent[0]:q.open].lstrip())
-        m = _INVERTED_TAG.fullmatch(self.text, sent[0] + lead, q.open)
+        m = _INVERTED_TAG.fullmatch(self.text, sent[0], q.open)
         if m is None or q.kind != UnitKind.QUOTE:
             return False
         name = clean(m.group(2))
