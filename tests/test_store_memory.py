@@ -134,3 +134,25 @@ def test_the_registry_reads_its_records_a_page_at_a_time(tmp_path, monkeypatch):
     assert sorted(docs) == [r["doc_id"] for r in records]
     assert docs["doc007"].title == "Article 7" and docs["doc007"].units == 3
     assert spy.sizes and max(spy.sizes) <= 10, f"records read {spy.sizes} at a time"
+
+
+def test_long_texts_are_embedded_in_smaller_batches_with_the_same_vectors(embedder):
+    """A batch's activations grow with its size times its longest text squared: long texts go in smaller
+    batches, within TOKENS_PER_BATCH tokens, and every text still gets its own vector, in the order given."""
+    from assistant.store import TOKENS_PER_BATCH
+
+    long = [" ".join(f"word{i}x{j}" for j in range(120)) for i in range(40)]
+    short = [f"A short sentence, number {i}." for i in range(100)]
+    texts = [t for pair in zip(long, short, strict=False) for t in pair] + short[len(long):]
+    groups = embedder._batches(texts, 64)
+    assert sorted(i for idx, _size in groups for i in idx) == list(range(len(texts)))
+    tokens = embedder.model.tokenizer(texts)["input_ids"]
+    limit = embedder.model.max_seq_length
+    for idx, size in groups:
+        assert size * max(min(len(tokens[i]), limit) for i in idx) <= max(TOKENS_PER_BATCH, limit)
+    assert {size for idx, size in groups if idx[0] < 80 and idx[0] % 2 == 0} != {64}  # the long ones: smaller
+    assert max(size for _idx, size in groups) == 64  # the short ones keep the full batch
+    got = np.array(embedder.encode(texts, batch_size=64))
+    one_by_one = np.array([embedder.encode([t] * 9)[0] for t in texts[:6]])  # 9 texts: past the short-query path
+    assert np.allclose(got[:6], one_by_one, atol=1e-5)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
