@@ -33,6 +33,7 @@ from assistant.speech import (
     FINDING_VERBS,
     FIRST_PERSON,
     WEAK_SPEECH_VERBS,
+    according_source,
     agentive,
     entity_label,
     event_speaker,
@@ -82,6 +83,9 @@ def load_nlp():
         raise AssistantError("the spaCy model en_core_web_sm is missing; run 'make setup'") from exc
 
 
+_OUTSIDE_TAG = ("punct", "advcl", "ccomp", "xcomp", "conj", "cc", "parataxis")
+
+
 class Attributor:
     """Attributes the passages of one article. Create one per article."""
 
@@ -114,6 +118,8 @@ class Attributor:
             # 1. Quotes whose own sentence carries a cue.
             for q in pq:
                 self.quotes.attribute(q, pi, sents)
+            quoted = [(q.open, q.close + 1) for q in pq]
+            reported: dict[tuple[int, int], Attribution | None] = {}  # sentence -> its reported speech, read once
             # 2. Quotes with no cue inherit from a neighbour in the paragraph, then the paragraph before.
             for k, q in enumerate(pq):
                 if q.done:
@@ -121,6 +127,8 @@ class Attributor:
                 nb = self._neighbour(pq, k)
                 if nb is not None and q.kind == UnitKind.QUOTE:
                     q.speaker, q.source_type, q.cue, q.done = nb.speaker, nb.source_type, nb.cue, True
+                elif q.kind == UnitKind.QUOTE and (rep := self._reported_before(pi, q, sents, quoted, reported)):
+                    q.speaker, q.source_type, q.cue, q.done = rep.speaker, rep.source_type, rep.cue, True
                 elif q.kind == UnitKind.QUOTE and prev_para_speaker and (prev_ends_colon or self._paragraph_is_quote(q, p)):
                     q.speaker, q.source_type = prev_para_speaker
                     q.cue, q.done = "continues from the previous paragraph", True
@@ -128,7 +136,6 @@ class Attributor:
             for q in pq:
                 if not q.done:
                     self.quotes.partial_without_cue(q, pi, sents)
-            quoted = [(q.open, q.close + 1) for q in pq]
             for q in pq:
                 if q.speaker and q.source_type != SourceType.AUTHOR:
                     sent = next(((a, b) for a, b in sents if a <= q.start < b), None)
@@ -138,7 +145,7 @@ class Attributor:
             for s, e in sents:
                 if any(s <= q.start < e and q.speaker and q.source_type != SourceType.AUTHOR for q in pq):
                     continue
-                rep = self._reported(pi, s, e, quoted)
+                rep = reported[(s, e)] if (s, e) in reported else self._reported(pi, s, e, quoted)
                 if rep is not None:
                     out.append(rep)
             last = [a for a in out if a.sentence and p.start <= a.sentence[0] < p.end]
@@ -167,6 +174,17 @@ class Attributor:
                 return pq[j]
         return None
 
+    def _reported_before(self, pi: int, q: MarkedQuote, sents, quoted, reported) -> Attribution | None:
+        """The reported speech of the sentence right before quote q in its paragraph, when that sentence holds
+        no quote: "…, Doe said. “The rest is ours.”" The sentence's reading is kept in `reported` for step 4."""
+        prev = next(((a, b) for a, b in reversed(sents) if b <= q.open), None)
+        if prev is None or self.text[prev[1]:q.open].strip() or any(prev[0] <= o < prev[1] for o, _c in quoted):
+            return None
+        if prev not in reported:
+            reported[prev] = self._reported(pi, prev[0], prev[1], quoted)
+        rep = reported[prev]
+        return rep if rep is not None and rep.source_type != SourceType.AUTHOR else None
+
     def _paragraph_is_quote(self, q: MarkedQuote, p) -> bool:
         return q.open <= p.start + 1
 
@@ -179,21 +197,21 @@ class Attributor:
 
     def _according_to(self, pi: int, s: int, e: int, toks) -> Attribution | None:
         for t in toks:
-            if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
-                objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
-                if not objs or not source_like(objs[0]):
+            src = according_source(t)
+            if src is not None:
+                if not source_like(src):
                     continue
-                label, stype = self.speakers.speaker_of(pi, event_speaker(objs[0]) or objs[0])
+                label, stype = self.speakers.speaker_of(pi, event_speaker(src) or src)
                 if not label:
                     continue
-                cue_end = max(self.doc.tok_end(pi, x) for x in objs[0].subtree)
+                cue_end = max(self.doc.tok_end(pi, x) for x in src.subtree)
                 # "According to X, ..." or, closing the sentence after a comma, "..., according to X."
                 content = self._content_after(cue_end, e)
                 if content is None and t.i > 0 and t.nbor(-1).text in (",", "—", "–", "--", "("):
                     content = self._content_before(s, self.doc.tok_start(pi, t))
                 if content is None:
                     continue
-                return Attribution(label, stype, clean(f"according to {self.doc.span_text(pi, objs[0])}"),
+                return Attribution(label, stype, clean(f"according to {self.doc.span_text(pi, src)}"),
                                    (content,), UnitKind.REPORTED, (self.doc.tok_start(pi, t), cue_end), (s, e))
         return None
 
@@ -254,7 +272,9 @@ class Attributor:
         said, but the second would be bitter." Returns the words before the tag and after it, or None."""
         if verb.dep_ != "parataxis" or verb.head.i < verb.i:
             return None
-        group = sorted(x.i for x in verb.subtree if x.text != ",")
+        # The tag: the verb, its subject and modifiers; a clause hung on the verb lies outside the commas
+        # ("Though the vote was calm, he said, ..." parses the first clause as the verb's advcl).
+        group = sorted([verb.i] + [x.i for c in verb.children if c.dep_ not in _OUTSIDE_TAG for x in c.subtree])
         doc = verb.doc
         lo, hi = group[0], group[-1]
         if group != list(range(lo, hi + 1)) or lo == 0 or hi + 1 >= len(doc):

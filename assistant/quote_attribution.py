@@ -23,6 +23,7 @@ from assistant.speech import (
     LABEL_CUES,
     WEAK_SPEECH_VERBS,
     WORK_NOUNS,
+    according_source,
     agentive,
     entity_label,
     event_speaker,
@@ -140,12 +141,11 @@ class QuoteAttributor:
     def _according_to(self, q: MarkedQuote, pi: int, frame_tokens) -> bool:
         """"According to X, ...": True once X is found, even when X gives no speaker (the quote stays undone)."""
         for t in frame_tokens:
-            if t.lower_ == "according" and t.i + 1 < len(t.doc) and t.nbor(1).lower_ == "to":
-                objs = [c for c in t.nbor(1).children if c.dep_ == "pobj"]
-                if objs and source_like(objs[0]):
-                    self._set_from_head(q, pi, event_speaker(objs[0]) or objs[0],
-                                        f"according to {self.doc.span_text(pi, objs[0])}", frame_tokens)
-                    return True
+            src = according_source(t)
+            if src is not None and source_like(src):
+                self._set_from_head(q, pi, event_speaker(src) or src, f"according to {self.doc.span_text(pi, src)}",
+                                    frame_tokens)
+                return True
         return False
 
     def _speech_verb(self, q: MarkedQuote, pi: int, frame_tokens) -> bool:

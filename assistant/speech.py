@@ -133,6 +133,28 @@ def source_like(head) -> bool:
     return low in DOCUMENT_WORDS or low in ANON_HEADS or low in LAW_ENFORCEMENT or low in PUBLIC_TITLES
 
 
+def according_source(tok):
+    """The source that "according to X" names, given the token "according": the head of X, or None.
+
+    The parser sometimes reads a noun of X as a verb ("according to show insiders": "show" a verb, "insiders"
+    its object); then X's head is that object, when the two make one unbroken phrase that ends X."""
+    if tok.lower_ != "according" or tok.i + 1 >= len(tok.doc) or tok.nbor(1).lower_ != "to":
+        return None
+    to = tok.nbor(1)
+    objs = [c for c in to.children if c.dep_ == "pobj"]
+    if objs:
+        return objs[0]
+    for c in to.children:
+        if c.dep_ != "pcomp" or c.i != to.i + 1 or not c.text.islower():
+            continue
+        kids = list(c.children)
+        if len(kids) == 1 and kids[0].dep_ == "dobj" and kids[0].pos_ in ("NOUN", "PROPN"):
+            span = sorted(x.i for x in kids[0].subtree)
+            if span[0] == c.i + 1 and span == list(range(span[0], span[-1] + 1)):
+                return kids[0]
+    return None
+
+
 def event_speaker(head):
     """The person who gave a speech, an interview or a letter the phrase names: "a speech Doe delivered",
     "remarks by Doe", "Doe's statement"; None when the phrase names no such occasion or no one."""

@@ -376,6 +376,22 @@ CASES = [
     pytest.param("The first vote was relatively calm, Jane Doe said, but the second would be bitter and could "
                  "divide the town.",
                  [("The first vote was relatively calm", "Jane Doe", "named source")], id="inset-tag"),
+    # A clause hung on the tag's verb stays outside the tag: "Though ..., she said, ..." (parsed as the advcl of "said").
+    pytest.param("Mara Quill sat on the board for a decade. While that handover was fairly smooth, she said, "
+                 "replacing the coach would be much more acrimonious and could lead to intense lobbying by fans.",
+                 [("While that handover was fairly smooth", "Mara Quill", "named source"),
+                  ("replacing the coach would be much more acrimonious", "Mara Quill", "named source")],
+                 id="inset-tag-after-clause"),
+    # "according to show insiders": the parser reads "show" as a verb and "insiders" as its object.
+    pytest.param("As a boss on the show, Rob Kell repeatedly shouted at the crew, according to show insiders. "
+                 "They said he rated the dancers by the size of their shoes.",
+                 [("repeatedly shouted at the crew", "insiders", "anonymous source"),
+                  ("he rated the dancers", "insiders", "anonymous source")], id="according-to-misparsed-noun"),
+    # A quote with no tag of its own, right after its speaker's reported words in the same paragraph.
+    pytest.param("The agency may be slow to act while the minister negotiates with the rebels, Ray Moss said. "
+                 "“The other factor they may weigh is how it looks. I do not think that should stop them.”",
+                 [("The agency may be slow to act", "Ray Moss", "named source"),
+                  ("I do not think that should stop them", "Ray Moss", "named source")], id="quote-after-reported"),
     # A horizontal bar (U+2015) is a dash: the speaker is the one who boasted, not "public ―".
     pytest.param("Its books were made public ― Henry Voss boasted, “That makes me prudent.”",
                  [("That makes me prudent", "Henry Voss", "named source")], id="horizontal-bar-dash"),
