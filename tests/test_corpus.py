@@ -712,8 +712,13 @@ def test_batches_use_every_core_after_a_short_query(settings, monkeypatch):
     seen = []
 
     class Model:  # stands in for the real model, loaded the real way (on the first encode)
+        max_seq_length = 256
+
         def __init__(self, *a, **kw):
             pass
+
+        def tokenizer(self, texts, **kw):
+            return {"input_ids": [t.split() for t in texts]}
 
         def encode(self, texts, **kw):
             import numpy as np
