@@ -60,6 +60,19 @@ average 3-13 throughout, so the times are long; memory does not depend on it):
   opening a store and counting its units takes 0.068 GB at 1,000 articles (31,785 units) and 0.204 GB at
   3,000 (96,833 units), about 2.1 KB a unit, which alone is +11% of the 1,000-article peak. Both peaks are
   about 0.1 GB above the highest RSS sampled, a transient not yet found.
+- The transient, found on 2026-12-01 by sampling RSS every 50 ms inside an index run of 1,000 articles (the
+  peak, 1.165 GB, was caught by a sample, 1.162 GB): the encoder's batch activations. 64 texts of 256 tokens
+  take about 0.3 GB for a moment (0.29 GB for one 2,048-text call measured alone; up to 0.57 GB above the RSS
+  before an encode call while the next chunk is parsed). Long texts now go in smaller batches, at most 4,096
+  tokens a batch (store.TOKENS_PER_BATCH): 0.13 GB for the same call, the same vectors (to 2e-7).
+  Both builds on one commit (9decbbb), load 3-4: index of 1,000 articles peak 1.031 GB in 457 s (RSS
+  0.92/0.94/0.97/1.01 GB); of 3,000 articles 1.209 GB in 1,591 s (1.01/1.08/1.14/1.19 GB): ≤ 1.5 GB met;
+  growth +17.4% (≤ 15%: MISSED). Both peaks fell by 0.16-0.17 GB, so the ratio rose: what grows is the same.
+  Chroma's HNSW index of the units is 0.199 GB for 96,832 random 384-d vectors written alone (2.05 KB a
+  vector; its resize_factor changes nothing), 0.134 GB of the 0.178 GB between the two peaks, 13% of the
+  1,000-article peak by itself. Chroma's writes alone grow at 1.9 KB a unit past the first 10,000 units, so
+  almost all of the rest is Chroma too; spaCy's vocabulary stays flat over 1,500 articles (0.355 GB RSS with
+  or without memory zones).
 """
 
 from __future__ import annotations
