@@ -72,7 +72,8 @@ average 3-13 throughout, so the times are long; memory does not depend on it):
   vector; its resize_factor changes nothing), 0.134 GB of the 0.178 GB between the two peaks, 13% of the
   1,000-article peak by itself. Chroma's writes alone grow at 1.9 KB a unit past the first 10,000 units, so
   almost all of the rest is Chroma too; spaCy's vocabulary stays flat over 1,500 articles (0.355 GB RSS with
-  or without memory zones).
+  or without memory zones). The app over that 1,000-article store, same commit: 1.092 GB after 1,000
+  questions through `/ask` (1.059 after the warm-up, 1.095 after 100, flat from 200), 0 errors: met.
 """
 
 from __future__ import annotations
