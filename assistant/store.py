@@ -78,7 +78,8 @@ class Embedder:
             return [(list(range(len(texts))), batch_size)]
         model = self.model
         limit = model.max_seq_length or 512
-        lengths = [min(len(ids), limit) for ids in model.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+        ids = model.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=limit)["input_ids"]
+        lengths = [min(len(x), limit) for x in ids]
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         groups: list[tuple[list[int], int]] = []
         for i in order:
