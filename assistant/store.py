@@ -79,7 +79,7 @@ class Embedder:
         model = self.model
         limit = model.max_seq_length or 512
         ids = model.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=limit)["input_ids"]
-        lengths = [min(len(x), limit) for x in ids]
+        lengths = [len(x) for x in ids]  # truncated at the limit, as the encoder truncates
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         groups: list[tuple[list[int], int]] = []
         for i in order:
