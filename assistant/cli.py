@@ -79,6 +79,7 @@ def _archive_commands(sub) -> None:
     sp = sub.add_parser("quotes", help="list every attributed passage of article files (no index needed)")
     sp.add_argument("files", nargs="+", type=Path)
     sp.add_argument("--json", action="store_true")
+    _store_options(sp)  # HTML's extracted text is kept in the store folder, so that offsets point into a file
 
 
 def _desk_commands(sub) -> None:

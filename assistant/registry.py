@@ -116,7 +116,7 @@ class Registry:
     def _existing(self):
         """The documents collection as it is now, or None when there is none yet (an empty store)."""
         try:
-            return self._client().get_collection(self.name)
+            return self._client().get_collection(self.name, embedding_function=None)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - no registry yet: an empty (or pre-registry) store

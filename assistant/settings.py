@@ -177,9 +177,10 @@ def _fraction(env, name: str) -> float | None:
 
 
 def offline_environment() -> None:
-    """Make every library we use stay off the network."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    """Make every library we use stay off the network: set, not defaulted, so that an environment which turns
+    them on (HF_HUB_OFFLINE=0) cannot bring model downloads or analytics back."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

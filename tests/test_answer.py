@@ -98,7 +98,7 @@ def test_confidence_separates_an_answered_question_from_an_off_topic_one(assista
 
 
 @pytest.mark.xfail(reason="a trap: the seed names the act and the report but not who wrote them; the model's "
-                          "confidence in the closest passage is above even the strict threshold", strict=False)
+                          "confidence in the closest passage is above even the strict threshold")
 @pytest.mark.parametrize("question", ["Who wrote the Uyghur Forced Labor Prevention Act?",
                                       "Who is the author of the State Department report?"])
 def test_questions_about_an_unnamed_author_abstain(strict_assistant, question):
@@ -113,7 +113,7 @@ def test_langchain_retriever_returns_nothing_when_the_article_is_silent(strict_a
 
 @pytest.mark.xfail(reason="at the default threshold (chosen for <= 10% false abstentions on the news gold, where the "
                           "model tells answerable from unanswerable poorly) an off-topic question still gets the "
-                          "closest passage, with a low confidence", strict=False)
+                          "closest passage, with a low confidence")
 def test_default_threshold_refuses_an_off_topic_question(assistant_):
     assert assistant_.ask("What is a good recipe for dumplings?").abstained
 

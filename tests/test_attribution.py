@@ -123,7 +123,7 @@ def test_seed_attribution_is_deterministic(seed_article, seed_attributions, nlp)
 # --------------------------------------------------------------------------- a table of short texts
 
 def gap(reason: str):
-    return pytest.mark.xfail(reason=reason, strict=False)
+    return pytest.mark.xfail(reason=reason)
 
 
 # (body, [(words fragment, speaker substring, source type), ...]); an empty list means nobody but the author.

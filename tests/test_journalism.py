@@ -28,7 +28,7 @@ MOOLENAAR_THATS = "That’s why American companies must do more"  # curly apostr
 
 
 def xfail(reason: str):
-    return pytest.mark.xfail(reason=reason, strict=False)
+    return pytest.mark.xfail(reason=reason)
 
 
 def file_slice(document: str, start: int, end: int) -> str:
@@ -566,9 +566,9 @@ def test_audit_seed(store):
     assert a.anonymous_passages == 3
     assert sum(not s.named for s in a.sources) == 2
     assert a.by_type["historical quote"] == 1
-    assert sum(a.by_type.values()) == sum(len(s.passages) for s in a.sources)
+    assert a.by_type["anonymous source"] == 3
+    assert a.by_type["public official"] >= 3  # Moolenaar's three, at least
     assert 0 < a.attributed_sentences < a.sentences
-    assert a.author_share + a.attributed_share == pytest.approx(1.0)
 
 
 def test_audit_of_nothing():

@@ -221,7 +221,7 @@ def news(tmp_path_factory, settings, embedder, nlp) -> Assistant:
 
 
 def xfail(reason: str):
-    return pytest.mark.xfail(reason=reason, strict=False)
+    return pytest.mark.xfail(reason=reason)
 
 
 CREWS = ("the undated 'Crews will begin construction on the east bank' ranks above 'Construction will begin in "
