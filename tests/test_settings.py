@@ -107,3 +107,16 @@ def test_the_checker_takes_its_limits_from_the_settings(store, nlp, monkeypatch)
     report = check_draft(draft, strict, nlp=nlp)
     assert [q.text for q in report.skipped] == ["four words said here."]
     assert [r.quote.text for r in report.rows] == ["and five words were said."]
+
+
+def test_offline_environment_overrides_an_environment_that_turns_the_network_on(monkeypatch):
+    from assistant.settings import offline_environment
+
+    for name, value in (("HF_HUB_OFFLINE", "0"), ("TRANSFORMERS_OFFLINE", "0"), ("ANONYMIZED_TELEMETRY", "True"),
+                        ("GRADIO_ANALYTICS_ENABLED", "True")):
+        monkeypatch.setenv(name, value)
+    offline_environment()
+    import os
+
+    assert os.environ["HF_HUB_OFFLINE"] == os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    assert os.environ["ANONYMIZED_TELEMETRY"] == os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
