@@ -291,9 +291,14 @@ def top_of(a: Asked, calibrator) -> tuple[float, bool] | None:
 # ---------------------------------------------------------------------------------------------- fitting
 
 
-def fit_model(asked: list[Asked], features: tuple[str, ...], c: float = 1.0, calibrate_on: list[Asked] | None = None):
+def fit_model(asked: list[Asked], features: tuple[str, ...], c: float = 1.0, calibrate_on: list[Asked] | None = None,
+              prior: float | None = None):
     """A logistic regression on standardised features over every pooled candidate (does it answer?), then
-    its confidence refitted on the first passage of each question of `calibrate_on` (default: the same)."""
+    its confidence refitted on the first passage of each question of `calibrate_on` (default: the same).
+
+    `prior`: the share of unanswerable questions the confidence is meant for. A probability depends on it, and
+    SQuAD's share (7% in the train sample, 54% in dev) is not a reader's; the refit weighs the unanswerable
+    questions to make up that share (None: as sampled)."""
     from sklearn.linear_model import LogisticRegression
 
     from assistant.ranking import Calibrator
@@ -314,9 +319,14 @@ def fit_model(asked: list[Asked], features: tuple[str, ...], c: float = 1.0, cal
             logits, _p = ranker.scores(a.features)
             i = min(range(len(a.units)), key=lambda i: (not a.speaker[i], -float(logits[i]), a.units[i].start))
             lead = _lead_of(logits, i)
-            top.append(((float(logits[i]), lead), bool(a.hits[i]) and a.row.answerable))
-    platt = LogisticRegression(C=c, max_iter=2000).fit(np.asarray([f for f, _ in top]),
-                                                        np.asarray([h for _, h in top], dtype=np.int64))
+            top.append(((float(logits[i]), lead), bool(a.hits[i]) and a.row.answerable, a.row.answerable))
+    answerable = np.asarray([ok for _f, _h, ok in top], dtype=bool)
+    weight = None
+    if prior is not None and 0 < answerable.mean() < 1:
+        weight = np.where(answerable, (1 - prior) / answerable.mean(), prior / (1 - answerable.mean()))
+    platt = LogisticRegression(C=c, max_iter=2000).fit(np.asarray([f for f, _h, _ok in top]),
+                                                        np.asarray([h for _f, h, _ok in top], dtype=np.int64),
+                                                        sample_weight=weight)
     weights = (float(platt.coef_[0][0]), float(platt.coef_[0][1]), float(platt.intercept_[0]))
     return Calibrator(ranker.mean, ranker.scale, ranker.coef, ranker.intercept, ranker.features, weights)
 
@@ -435,31 +445,32 @@ CONFIGS = {
 }
 
 
-# Which questions the confidence is refitted on: SQuAD's share of unanswerable questions differs between its
-# train sample (7%) and dev (54%), and a probability depends on it; the news gold chooses (selection only).
-POPULATIONS = ("squad train", "squad dev", "both")
+# The share of unanswerable questions the confidence is calibrated for (see fit_model): the news gold chooses it
+# by calibration error (selection only: the refit is always on SQuAD). None: as SQuAD samples them (40%).
+PRIORS = (None, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 
-def _population(name: str, sq_train: list[Asked], squad: list[Asked]) -> list[Asked]:
-    return {"squad train": sq_train, "squad dev": squad, "both": sq_train + squad}[name]
+def prior_name(prior: float | None) -> str:
+    return "squad as sampled" if prior is None else f"squad weighted to {round(prior * 100)}% unanswerable"
 
 
 SLOT_RULE_CHOICES = (None, "words", "entities")
 
 
-def _select(news: list[Asked], docs: list[str], fitted: dict, bound: float) -> tuple[tuple[str, str], float, str | None]:
+def _select(news: list[Asked], docs: list[str], fitted: dict,
+            bound: float) -> tuple[tuple[str, float | None], float, str | None]:
     """On these news questions: the feature set and the slot rule (none, by words, by entities) with the best
-    strict accuracy (false abstentions within the bound), then the calibration population with the lowest
-    calibration error; and the threshold."""
+    strict accuracy (false abstentions within the bound), then the share of unanswerable questions the
+    confidence is calibrated for (PRIORS) with the lowest calibration error; and the threshold."""
     best_set, best_rule, best_strict = "", None, -1.0
     for name in CONFIGS:
-        model = fitted[(name, "both")]
+        model = fitted[(name, None)]
         for rule in SLOT_RULE_CHOICES:
             t = choose_threshold(news, docs, model, bound, rule)
             strict = metrics_of(news, docs, lambda g: model, lambda g: t, lambda g: rule)["strict_accuracy"]
             if strict > best_strict + 1e-12:
                 best_set, best_rule, best_strict = name, rule, strict
-    population = min(POPULATIONS, key=lambda p: reliability(news, lambda g: fitted[(best_set, p)])[0])
+    population = min(PRIORS, key=lambda p: reliability(news, lambda g: fitted[(best_set, p)])[0])
     key = (best_set, population)
     return key, choose_threshold(news, docs, fitted[key], bound, best_rule), best_rule
 
@@ -562,8 +573,8 @@ def _stage_fit(seen: dict) -> dict:
     (sq_train, _), (squad, sq_docs) = seen["squad_train"], seen["squad"]
     news, nw_docs = seen["news"]
     seed, seed_docs = seen["seed"]
-    fitted = {(name, pop): fit_model(sq_train + squad, feats, calibrate_on=_population(pop, sq_train, squad))
-              for name, feats in CONFIGS.items() for pop in POPULATIONS}
+    fitted = {(name, prior): fit_model(sq_train + squad, feats, calibrate_on=sq_train + squad, prior=prior)
+              for name, feats in CONFIGS.items() for prior in PRIORS}
     folds = folds_of([a.group for a in news], NEWS_FOLDS)
     per_fold = [_select([a for a in news if folds[a.group] != f], nw_docs, fitted, MAX_FALSE_ABSTAIN)
                 for f in range(NEWS_FOLDS)]
@@ -572,7 +583,7 @@ def _stage_fit(seen: dict) -> dict:
     loao = {}
     for g in sorted({a.group for a in squad}):
         rest = [a for a in squad if a.group != g]
-        loao[g] = fit_model(sq_train + rest, CONFIGS[chosen[0]], calibrate_on=_population(chosen[1], sq_train, rest))
+        loao[g] = fit_model(sq_train + rest, CONFIGS[chosen[0]], calibrate_on=sq_train + rest, prior=chosen[1])
 
     def news_cal(g):
         return fitted[per_fold[folds[g]][0]]
@@ -587,7 +598,8 @@ def _stage_fit(seen: dict) -> dict:
     return {
         "features": list(model_fit.features),
         "feature_set": chosen[0],
-        "calibrated_on": chosen[1],
+        "calibrated_on": prior_name(chosen[1]),
+        "prior": chosen[1],
         "calibrator": model_fit.to_json(),
         "calibrator_data": "squad/train_sample.json and squad/dev.json: every pooled candidate of every question "
                            "(label: it holds a gold answer)",
@@ -596,12 +608,14 @@ def _stage_fit(seen: dict) -> dict:
         "selection": f"on the news gold: the feature set ({', '.join(CONFIGS)}), the slot rule (none, "
                      f"{', '.join(r for r in SLOT_RULE_CHOICES if r)}), "
                      f"with the best strict accuracy "
-                     f"with false abstentions <= {MAX_FALSE_ABSTAIN}, the calibration population "
-                     f"({', '.join(POPULATIONS)}) with the lowest calibration error, and the threshold",
+                     f"with false abstentions <= {MAX_FALSE_ABSTAIN}, the share of unanswerable questions the confidence "
+                     f"is calibrated for (SQuAD's top passages weighted to "
+                     f"{', '.join(f'{p:.2f}' for p in PRIORS if p is not None)}, or as sampled) with the "
+                     f"lowest calibration error, and the threshold",
         "folds": {
             "squad": {g: c.to_json() for g, c in loao.items()},
             "news": {"fold_of": folds, "thresholds": [t for _n, t, _r in per_fold],
-                     "feature_sets": [" / ".join(n) for n, _t, _r in per_fold],
+                     "feature_sets": [f"{n[0]} / {prior_name(n[1])}" for n, _t, _r in per_fold],
                      "slot_rules": [r for _n, _t, r in per_fold],
                      "calibrators": [fitted[n].to_json() for n, _t, _r in per_fold]},
         },

@@ -40,6 +40,9 @@ def test_card_records_how_the_model_was_made_and_its_out_of_sample_figures(card)
             assert 0.0 <= figures[metric] <= 1.0, (dataset, metric)
         assert 0.0 <= card["ece"][dataset] <= 1.0
     assert 0.0 <= card["threshold"] <= 1.0
+    from assistant.training import PRIORS, prior_name
+
+    assert card["prior"] in PRIORS and card["calibrated_on"] == prior_name(card["prior"])
     # Every news article was held out of exactly one fold, and each fold has its own threshold.
     news = card["folds"]["news"]
     assert set(news["fold_of"].values()) == set(range(len(news["thresholds"])))
@@ -84,6 +87,52 @@ def test_calibrator_ranks_by_score_and_gives_probabilities():
     assert Calibrator.from_json(cal.to_json()) == cal
 
 
+
+def _collected(n: int, seed: int = 0) -> list:
+    """Invented collected questions: a candidate that holds the answer scores higher on `dense` than the rest,
+    and about half the questions have none (unanswerable)."""
+    from types import SimpleNamespace
+
+    from assistant.evaluation import GoldRow
+    from assistant.training import Asked
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for q in range(n):
+        answerable = bool(rng.random() < 0.5)
+        rows = np.zeros((4, len(FEATURES)))
+        rows[:, FEATURES.index("dense")] = rng.normal(0.3, 0.15, 4)
+        hits = [False] * 4
+        if answerable and rng.random() < 0.8:
+            rows[0, FEATURES.index("dense")] += 0.3
+            hits[0] = True
+        row = GoldRow(f"q{q}", f"question {q}?", answerable, (), (), (), ())
+        units = [SimpleNamespace(start=i, text=f"passage {i}", id=f"u{q}:{i}") for i in range(4)]
+        out.append(Asked(f"a{q % 5}", row, "", None, False, units, [False] * 4, rows, hits, {}))
+    return out
+
+
+def test_confidence_is_calibrated_for_the_chosen_share_of_unanswerable_questions():
+    from assistant.training import fit_model, top_of
+
+    asked = _collected(400)
+    features = ("dense", "dense_lead")
+    by_prior = {p: fit_model(asked, features, prior=p) for p in (None, 0.1, 0.6)}
+    # The ranking regression is the same whatever the prior; only the confidence map moves.
+    assert len({(m.coef, m.intercept) for m in by_prior.values()}) == 1
+    for prior in (0.1, 0.6):
+        tops = [top_of(a, by_prior[prior]) for a in asked]
+        unanswerable = np.asarray([not a.row.answerable for a in asked])
+        weight = np.where(unanswerable, prior / unanswerable.mean(), (1 - prior) / (1 - unanswerable.mean()))
+        conf = np.asarray([c for c, _h in tops])
+        hit = np.asarray([h for _c, h in tops], dtype=float)
+        # A logistic fit with a bias matches its weighted mean prediction to the weighted share of hits (up to
+        # its light regularisation).
+        assert abs(np.average(conf, weights=weight) - np.average(hit, weights=weight)) < 0.01
+    mean = {p: np.mean([top_of(a, m)[0] for a in asked]) for p, m in by_prior.items()}
+    assert mean[0.1] > mean[None] > mean[0.6]
+
+
 # ---------------------------------------------------------------------------------------------- invented articles
 
 # Fictional news, written for these tests: the questions below use other words than the articles do.
@@ -111,16 +160,14 @@ Hydrologist Nadia Petrov of Lakeshore University warned that the region's aquife
 PARAPHRASES = [
     pytest.param("What did the mayor promise to build?", "pledged on Thursday to build a new water treatment plant",
                  marks=pytest.mark.xfail(reason="attribution does not read 'X pledged to build' as X's reported "
-                                                "speech, so nobody called 'the mayor' is quoted and the rule abstains",
-                                         strict=False)),
+                                                "speech, so nobody called 'the mayor' is quoted and the rule abstains")),
     ("What new facility did the mayor promise?", "pledged on Thursday to build a new water treatment plant"),
     ("Which agency opened an inquiry into the contractor?", "The FBI has opened an investigation"),
     ("What did Osei claim about the city's treated water?", "We lose nearly a third of our treated water"),
     ("How much will the new plant cost?", "$62 million"),
     pytest.param("What did the hydrologist say could happen to the wells?", "could run dry within a decade",
                  marks=pytest.mark.xfail(reason="her quote is labelled 'Petrov', not 'Hydrologist Nadia Petrov', so "
-                                                "her reported sentence, which is labelled with the title, ranks first",
-                                         strict=False)),
+                                                "her reported sentence, which is labelled with the title, ranks first")),
     ("When did the city stop paying the contractor?", "stopped all payments to the contractor in May"),
 ]
 
@@ -173,9 +220,11 @@ def test_silent_article_abstains_with_a_reason(strict_council: Assistant, questi
 
 
 def test_every_quote_has_a_confidence_in_unit_range(council: Assistant):
-    for case in PARAPHRASES:
-        question = case.values[0] if hasattr(case, "values") else case[0]
-        for quote in council.ask(question).quotes:
+    # The paraphrases that are answered (the expected failures abstain, and would check nothing).
+    for question, _words in (case for case in PARAPHRASES if not hasattr(case, "marks")):
+        quotes = council.ask(question).quotes
+        assert quotes, question
+        for quote in quotes:
             assert 0.0 <= quote.confidence <= 1.0
             assert "confidence" in quote.to_json()
 

@@ -420,10 +420,8 @@ TRAP = ("a trap: it names things the articles hold and asks for a detail they ne
 
 
 @pytest.mark.parametrize("question", [
-    pytest.param("How many victims did the firefighters rescue?",
-                 marks=xfail(TRAP)),
-    pytest.param("How many dogs did the police rescue?",
-                 marks=xfail(TRAP)),
+    "How many victims did the firefighters rescue?",
+    "How many dogs did the police rescue?",
     "What did the mayor say about the new stadium?",
     pytest.param("How many columns did the engineers replace?",
                  marks=xfail(TRAP)),
