@@ -188,7 +188,7 @@ def compose(mode: str, candidates: tuple[Candidate, ...] | list[Candidate], stat
 
     A statement split by its attribution ("A," she said. "B.") is one answer to a question about what someone
     said (any question with a mode): its other pieces (`statement_of(unit)`) follow the best one, in article
-    order.
+    order. To such a question, an attribution tag is no further answer.
     """
     first = candidates[0]
     chosen = [first]
@@ -200,6 +200,10 @@ def compose(mode: str, candidates: tuple[Candidate, ...] | list[Candidate], stat
     for c in candidates[1:]:
         if len(chosen) >= k:
             break
+        # After the first, a bare attribution tag ("Castillo said.") adds nothing to what someone said: it is
+        # the writer's words, and would show as the speaker's.
+        if mode and c.unit.kind == UnitKind.FRAME:
+            continue
         if not any(_overlaps(c.unit, x.unit) for x in chosen):
             chosen.append(c)
     return chosen

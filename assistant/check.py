@@ -13,7 +13,7 @@ from assistant.kinds import SPOKEN_KINDS as _SPOKEN
 from assistant.kinds import UnitKind
 from assistant.questions import scrub
 from assistant.retrieval import STOPWORDS, HybridRetriever, tokenize
-from assistant.source_types import SourceType
+from assistant.source_types import PUBLIC_TITLES, ROLE_TITLES, SourceType
 from assistant.store import Store
 from assistant.units import Unit
 
@@ -88,8 +88,34 @@ def speaker_matches(claimed: str, label: str) -> bool:
         return False
     if all(t in have for t in want):
         return True
-    # "Jane Doe" claimed against a label that only gives "Doe, the mayor": the surname decides.
-    return want[-1] in have and len(want[-1]) > 2
+    # "Jane Doe" claimed against a label that only gives "Doe, the mayor": the surname decides, unless both
+    # give a first name and they differ ("John Menon" is not "Rajiv Menon"; "J. Menon" may be "John Menon").
+    if not (want[-1] in have and len(want[-1]) > 2):
+        return False
+    mine, theirs = _given_name(claimed, want[-1]), _given_name(head, want[-1])
+    if mine and theirs and mine != theirs:
+        return len(mine) == 1 and theirs.startswith(mine) or len(theirs) == 1 and mine.startswith(theirs)
+    return True
+
+
+_NOT_GIVEN_NAMES = {t for title in PUBLIC_TITLES | ROLE_TITLES for t in title.split()} | {
+    "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "lord", "lady", "chief", "fire", "police",
+    "sheriff", "officer", "sgt", "sergeant", "lt", "lieutenant", "capt", "captain", "col", "colonel", "gen",
+    "coach", "rev", "reverend", "father", "sister", "brother", "pastor", "rabbi", "imam", "saint", "st", "the",
+}
+
+
+def _given_name(text: str, surname: str) -> str:
+    """The capitalised word just before the surname in a name ("Rajiv" in "Councillor Rajiv Menon"), lower
+    case; "" when there is none or it is a title ("Mayor Menon")."""
+    words = re.findall(r"[\w’'-]+", text)
+    for i, w in enumerate(words):
+        if i > 0 and tokenize(w) == [surname]:  # the surname as tokenize gives it (stemmed: "Jones" -> "jon")
+            prev = words[i - 1]
+            if prev[:1].isupper() and prev.lower() not in _NOT_GIVEN_NAMES:
+                return prev.lower()
+            return ""
+    return ""
 
 
 def word_diff(claim: str, passage: str) -> tuple[tuple[str, str], ...]:

@@ -384,3 +384,10 @@ def test_slot_rule_abstains_with_its_reason(council: Assistant):
     assert ans.abstained
     assert "number" in ans.reason and ans.best is not None
     assert not council.ask("How much will the new plant cost?").abstained
+
+
+def test_what_someone_said_is_their_words_not_the_tags_around_them(council: Assistant):
+    ans = council.ask("What did Osei say?", top_k=5)
+    assert any("We lose nearly a third" in q.text for q in ans.quotes), [q.text for q in ans.quotes]
+    # "Osei said." is the writer's tag, not Osei's words: it is no answer, whatever its confidence.
+    assert not any(q.text.rstrip(".").endswith(" said") for q in ans.quotes), [q.text for q in ans.quotes]

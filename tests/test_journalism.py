@@ -299,7 +299,12 @@ def test_warm_check_is_fast(seed_checker, claim, speaker, verdict):
     ("moolenaar", "John Moolenaar (R-MI), Chairman of the House Select Committee on China", True),
     ("Lenin", "Lenin (quoted by Dmitri Volkogonov, former Soviet Army General)", True),
     ("Volkogonov", "Lenin (quoted by Dmitri Volkogonov, former Soviet Army General)", False),
-    ("Jane Ortiz", "Mayor Helen Ortiz", True),  # the surname decides
+    ("Ortiz", "Mayor Helen Ortiz", True),  # the surname decides
+    ("Mayor Ortiz", "Helen Ortiz", True),  # a title is no first name
+    ("Jane Ortiz", "Ortiz, the mayor", True),  # the label gives no first name
+    ("H. Ortiz", "Mayor Helen Ortiz", True),  # an initial
+    ("Jane Ortiz", "Mayor Helen Ortiz", False),  # two first names: two people
+    ("Tom Jones", "Sen. Bob Jones, D-Ohio", False),
     ("Helen Brandt", "Mayor Helen Ortiz", False),
     ("Ortiz", "Samuel Brandt, council treasurer", False),
     ("the", "Mayor Helen Ortiz", False),
