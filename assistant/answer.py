@@ -9,7 +9,6 @@ abstains when nobody called X speaks in the article, and a quote split by its at
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import asdict, dataclass
 
 from assistant.questions import Mode, Reading, answer_slot, clean_question, read_question
@@ -176,9 +175,9 @@ class Assistant:
         self.ranker.warm_words()
 
     def _quote(self, u: Unit, score: float, confidence: float) -> Quote:
-        document = u.document
-        if not os.path.exists(document):  # indexed on another machine (a Chroma server): a local copy
-            document = str(self.store.local_path(u.doc_id))
+        # The article's file while it still holds the quote; else (edited since, or indexed on another machine
+        # through a Chroma server) a local copy of the indexed text.
+        document = str(self.store.path_holding(u.doc_id, u.start, u.end, u.text))
         return Quote(u.text, u.speaker, u.source_type, document, u.start, u.end, round(float(score), 4),
                      u.title, u.paragraph, round(float(confidence), 4), u.doc_id)
 

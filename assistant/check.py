@@ -208,7 +208,7 @@ class Checker:
 
     def _passage(self, doc_id: str, text: str, s: int, e: int) -> Passage:
         u = self.attribution(doc_id, s, e)
-        path = self.store.documents()[doc_id].path
+        path = str(self.store.path_holding(doc_id, s, e, text[s:e]))
         return Passage(text[s:e], u.speaker if u else "", u.source_type if u else SourceType.AUTHOR, path, s, e)
 
     def _closest(self, claim: str, folded: str, speaker: str | None, docs: list[str]) -> Verdict:

@@ -41,6 +41,8 @@ def load_gold(path: str | Path) -> list[GoldRow]:
                                 tuple(r.get("source_type", [])), str(r.get("document") or "")))
         except (ValueError, KeyError, TypeError) as exc:
             raise AssistantError(f"{path}:{n}: not a gold row ({exc})") from exc
+    if not rows:
+        raise AssistantError(f"{path}: no questions in the gold file (one JSON object per line: see the README)")
     return rows
 
 

@@ -18,7 +18,11 @@ def write_lock(settings: Settings):
         return
     from filelock import FileLock, Timeout
 
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{settings.store_dir}: cannot be the store folder ({exc.strerror or exc}); give "
+                         "--store a folder (it is made when missing)") from exc
     path = settings.store_dir / "write.lock"
     lock = FileLock(path, timeout=0)
     try:

@@ -208,6 +208,24 @@ class Registry:
                 write_text(path, self.text(doc_id))
         return path
 
+    def path_holding(self, doc_id: str, start: int, end: int, text: str) -> Path:
+        """A local file whose text (as `open(path, encoding="utf-8").read()` gives it) holds `text` at
+        [start:end]: the article's own file while it is unchanged, else the copy of the indexed text kept in
+        the store folder (written from the store when missing). An article edited since it was indexed must not
+        send a reader to offsets that no longer hold the quote."""
+        info = self.documents().get(doc_id)
+        if info is None:
+            raise StoreError(f"{doc_id}: no such document in the index")
+        path = Path(info.path)
+        if _holds(path, start, end, text):
+            return path
+        copy = self.documents_dir / f"{doc_id}.txt"
+        if not _holds(copy, start, end, text):
+            from assistant.articles import write_text
+
+            write_text(copy, self.text(doc_id))
+        return copy
+
     def find(self, ref: str | Path) -> str:
         """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""
         docs = self.documents()
@@ -225,10 +243,13 @@ class Registry:
         by_name = list(dict.fromkeys(d for d, info in docs.items() for n in names(info) if n.name == target.name))
         if len(by_name) == 1:
             return by_name[0]
+        if by_name:  # the same file name in several folders: the paths and ids tell them apart
+            listed = "; ".join(f"{docs[d].source} (id {d})" for d in sorted(by_name, key=lambda d: docs[d].source))
+            raise StoreError(f"{ref}: several indexed articles have that file name: {listed}; give the path or "
+                             "the id")
         listed = ", ".join(sorted(Path(info.source).name for info in docs.values())[:5])
-        names_ = listed or "none"
-        why = "several indexed articles have that file name" if by_name else "no indexed article matches it"
-        raise StoreError(f"{ref}: {why} (indexed: {names_}{', …' if len(docs) > 5 else ''})")
+        raise StoreError(f"{ref}: no indexed article matches it (indexed: {listed or 'none'}"
+                         f"{', …' if len(docs) > 5 else ''})")
 
     # ------------------------------------------------------------------ writing
 
@@ -252,3 +273,11 @@ def stamp_of(registry, ids: Iterable[str]) -> str:
     for i in sorted(ids):
         h.update(i.encode("utf-8") + b"\0")
     return h.hexdigest()[:16]
+
+
+def _holds(path: Path, start: int, end: int, text: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()[start:end] == text
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -11,6 +11,7 @@ from typing import Iterable, Sequence
 
 from assistant.errors import StoreError
 from assistant.locking import write_lock
+from assistant.projection import PROJECTION_FILE, Projection, model_key
 from assistant.registry import REGISTRY_SUFFIX, SCHEMA_VERSION, SERVER_HINT, DocumentRecord, Registry, failed
 from assistant.settings import Settings, offline_environment
 from assistant.units import Unit
@@ -21,13 +22,45 @@ log = logging.getLogger(__name__)
 READ_PAGE = 1000  # units per read when loading them all
 
 
-class Embedder:
-    """A sentence-transformers model, loaded on first use, that returns unit-length vectors."""
+# The committed projection of the packaged model's embeddings (see projection.py).
+DEFAULT_PROJECTION = Path(__file__).resolve().parent / "model" / PROJECTION_FILE
 
-    def __init__(self, model: str):
+
+class Embedder:
+    """A sentence-transformers model, loaded on first use, that returns unit-length vectors: projected to
+    fewer dimensions when a projection fitted for this model is given (by default the committed one)."""
+
+    def __init__(self, model: str, projection: Path | None = DEFAULT_PROJECTION):
         self.model_name = model
         self._model = None
         self._threads: int | None = None  # torch's own default (the cores), read before we ever change it
+        self._projection_path = projection
+        self._projection: Projection | None = None
+        self._projection_read = False
+
+    @property
+    def projection(self) -> Projection | None:
+        """The projection applied to every vector, or None (no file, or one fitted for another model)."""
+        if not self._projection_read:
+            path = self._projection_path
+            if path is not None and Path(path).is_file():
+                try:
+                    proj = Projection.load(Path(path))
+                except Exception as exc:  # noqa: BLE001 - a damaged file is a clear store problem
+                    raise StoreError(f"cannot read the embedding projection {path}: {exc}") from exc
+                if proj.model == model_key(self.model_name):
+                    self._projection = proj
+                else:
+                    log.info("the projection %s is for %s, not %s: vectors keep their dimensions", path,
+                             proj.model, self.model_name)
+            self._projection_read = True
+        return self._projection
+
+    @property
+    def key(self) -> str:
+        """The model and projection, as the store records them: vectors of another key are not comparable."""
+        proj = self.projection
+        return model_key(self.model_name) + (f"+{proj.tag}" if proj is not None else "")
 
     @property
     def model(self):
@@ -63,6 +96,8 @@ class Embedder:
         for idx, size in self._batches(texts, batch_size):
             vecs = self.model.encode([texts[i] for i in idx], batch_size=size, normalize_embeddings=True,
                                      show_progress_bar=progress, convert_to_numpy=True)
+            if self.projection is not None:
+                vecs = self.projection.apply(vecs)
             for i, v in zip(idx, vecs.tolist(), strict=True):
                 out[i] = v
         return out  # type: ignore[return-value]
@@ -184,7 +219,7 @@ class Store:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model)
+        self.embedder = embedder or Embedder(settings.model, settings.answer_model_dir / PROJECTION_FILE)
         self._client = client
         self._collection = None
         self.registry = Registry(settings, lambda: self.client, self._model_key())
@@ -214,7 +249,7 @@ class Store:
         return self._collection
 
     def _model_key(self) -> str:
-        return Path(self.embedder.model_name).name or self.embedder.model_name
+        return self.embedder.key
 
     # ------------------------------------------------------------------ the documents (see Registry)
 
@@ -255,6 +290,10 @@ class Store:
     def local_path(self, doc_id: str) -> Path:
         """A local file holding the document's canonical text (written from the store when missing)."""
         return self.registry.local_path(doc_id)
+
+    def path_holding(self, doc_id: str, start: int, end: int, text: str) -> Path:
+        """A local file that holds `text` at [start:end] (see Registry.path_holding)."""
+        return self.registry.path_holding(doc_id, start, end, text)
 
     def find_document(self, ref: str | Path) -> str:
         """The doc_id of an indexed article named by its id, its path, or its file name; StoreError if none."""

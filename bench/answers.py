@@ -462,6 +462,7 @@ def _run(args) -> int:
     from assistant.articles import find_article_files
     from assistant.attribution import load_nlp
     from assistant.settings import load_settings
+    from assistant.projection import PROJECTION_FILE
     from assistant.store import Embedder
 
     settings = load_settings()
@@ -469,9 +470,12 @@ def _run(args) -> int:
     gold, seeds, squad, tool, scorer, systems = _inputs(args, settings)
     started = time.perf_counter()
     q = args.quiet
-    embedder = Embedder(settings.model)  # one MiniLM for every system
+    embedder = Embedder(settings.model, settings.answer_model_dir / PROJECTION_FILE)  # ours and the rule gate
+    # The baselines are plain MiniLM, with its own 384 dimensions (the same model, loaded once).
+    raw = Embedder(settings.model, projection=None)
     note("loading MiniLM and spaCy", q)
     embedder.encode_one("warm up")
+    raw._model = embedder.model
     nlp = load_nlp()
 
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmpname:
@@ -503,10 +507,10 @@ def _run(args) -> int:
                         note(f"timing {args.speed_rounds} rounds of ask on the seed store", q)
                         speed = measure_speed(assistant, [r.question for r in ds.gold], args.speed_rounds)
             if "naive" in systems:
-                answers, b, a = run_naive(ds, embedder, client, q)
+                answers, b, a = run_naive(ds, raw, client, q)
                 runs.append(Run("naive", ds.name, answers, {}, b, a))
             if "sentence" in systems:
-                answers, b, a = run_sentences(ds, embedder, q)
+                answers, b, a = run_sentences(ds, raw, q)
                 runs.append(Run("sentence", ds.name, answers, {}, b, a))
 
         from assistant.evaluation import score

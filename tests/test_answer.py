@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import Answer, clean_question
+from assistant.answer import Answer, Assistant, clean_question
 from assistant.errors import QuestionError
 
 
@@ -156,3 +156,28 @@ def test_langchain_retriever_returns_documents(assistant_):
         assert 0.0 <= d.metadata["confidence"] <= 1.0
         assert d.page_content == file_slice(d.metadata["document"], d.metadata["start"], d.metadata["end"])
     assert any("Moolenaar" in d.metadata["speaker"] for d in docs)
+
+
+def test_an_article_edited_after_indexing_sends_readers_to_a_copy_that_holds_the_quote(settings, embedder, tmp_path):
+    from assistant.check import Checker
+    from assistant.indexing import index_paths
+    from assistant.store import Store
+
+    art = tmp_path / "pier.txt"
+    art.write_text("Pier Plan Approved\n\nBy Ann Lee\n\nThe council approved the pier plan on Monday.\n\n"
+                   "“We will rebuild the pier before summer,” Mayor Jo Kim said.\n", encoding="utf-8")
+    store = Store(settings.with_(store_dir=tmp_path / "chroma"), embedder=embedder)
+    index_paths([art], store, progress=False)
+    assistant = Assistant(store)
+
+    def holds(doc: str, start: int, end: int, text: str) -> bool:
+        return open(doc, encoding="utf-8").read()[start:end] == text
+
+    q = assistant.ask("What did Mayor Kim say about the pier?").quotes[0]
+    assert q.document == str(art) and holds(q.document, q.start, q.end, q.text)
+    art.write_text("EDITED: " + art.read_text(encoding="utf-8"), encoding="utf-8")  # not indexed again
+    q = assistant.ask("What did Mayor Kim say about the pier?").quotes[0]
+    assert q.document != str(art) and holds(q.document, q.start, q.end, q.text)
+    v = Checker(store).check("We will rebuild the pier before summer", "Kim")
+    assert v.verdict == "verified" and v.passage.document != str(art)
+    assert holds(v.passage.document, v.passage.start, v.passage.end, v.passage.text)

@@ -266,9 +266,12 @@ def binary_file(tmp_path):
     (["eval", "{tmp}/missing.jsonl", "--store", "{store}"], "missing.jsonl"),
     (["ask", "", "--store", "{store}"], "empty"),
     (["ask", "x" * 2001, "--json", "--store", "{store}"], "2,000"),
+    (["index", "{tmp}", "--store", "{binary}"], "cannot be the store folder"),  # a file, not a folder
+    (["eval", "{tmp}/empty.jsonl", "--store", "{store}"], "no questions"),
 ])
 def test_errors_are_one_line_without_traceback(capsys, tmp_path, binary_file, store_dir, argv, name):
     argv = [a.format(tmp=tmp_path, binary=binary_file, store=store_dir) for a in argv]
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
     code, out, err = run(capsys, argv)
     assert code == 1
     lines = err.strip().splitlines()
