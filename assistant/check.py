@@ -235,7 +235,7 @@ class Checker:
                     continue
                 s = where[lo + al.dest_start]
                 e = where[min(lo + al.dest_end, len(where)) - 1] + 1
-                best = (al.score / 100, d, *_words(text, s, e))
+                best = (al.score / 100, d, *_clause(text, *_words(text, s, e)))
         sim, d, s, e = best
         semantic = self._nearest_unit(claim, docs)
         if semantic and (d is None or semantic[0] > sim and sim < self.paraphrase_ratio):
@@ -275,6 +275,23 @@ def _index_at(where: list[int], offset: int) -> int:
     import bisect
 
     return bisect.bisect_left(where, offset)
+
+
+_CLAUSE_END = ".;!?\n\"“”„«»"  # no apostrophes: "the city's" goes on
+
+
+def _clause(text: str, s: int, e: int, reach: int = 80) -> tuple[int, int]:
+    """Widen an aligned span to the end of its clause, when that is near: the alignment is as long as the
+    claim, and "is realistic" aligned in "is simply not realistic." would stop at "is simply not" and misstate
+    what the article says."""
+    end = e
+    while end < len(text) and end - e < reach and text[end] not in _CLAUSE_END:
+        end += 1
+    if end < len(text) and end - e < reach:
+        e = _words(text, s, end)[1]
+        while e > s and text[e - 1] in ",;:":  # "2027,” she said": the comma is the tag's
+            e -= 1
+    return s, e
 
 
 def _words(text: str, s: int, e: int) -> tuple[int, int]:

@@ -445,6 +445,15 @@ def test_own_changed_number_or_negation(own_checker, claim, speaker, claim_word,
         assert ("+", article_word) in v.diff, shown(v)
 
 
+def test_a_changed_claim_is_shown_against_the_whole_clause(own_checker):
+    # The alignment is as long as the claim; the passage shown runs on to the clause's end, so that it does
+    # not stop inside what the article says ("We will not raise local taxes" and no more).
+    v = own_checker.check("We will raise local taxes", speaker="Brandt")
+    assert v.verdict == "paraphrased", shown(v)
+    assert_passage_is_verbatim(v)
+    assert v.passage.text.endswith("to pay for this project"), shown(v)
+
+
 def test_own_negation_that_prefixes_a_word_is_not_verified(own_checker):
     v = own_checker.check("The council will not")
     assert v.verdict != "verified", shown(v)
