@@ -49,6 +49,17 @@ def _output_options(sp: argparse.ArgumentParser, what: str) -> None:
                     help="a table instead: csv (standard CSV with a header row) or md (Markdown)")
 
 
+def _at_least_one(value: str) -> int:
+    """A count of 1 or more, for argparse: anything else is a usage error (exit status 2)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def _store_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--store", type=Path,
                     help="Chroma store folder (default: index/chroma in the checkout, else the user data "
@@ -72,7 +83,7 @@ def _archive_commands(sub) -> None:
     sp = sub.add_parser("ask", help="answer a question, or one per stdin line")
     sp.add_argument("question", nargs="?")
     _store_options(sp)
-    sp.add_argument("--top-k", type=int, default=None, help="quotes per answer (default 3)")
+    sp.add_argument("--top-k", type=_at_least_one, default=None, help="quotes per answer (default 3)")
     sp.add_argument("--document", help="answer only from this indexed article (its path, file name or id)")
     _output_options(sp, "question")
 
@@ -211,8 +222,6 @@ def _ask(args, settings: Settings) -> int:
     from assistant.export import ANSWER_COLUMNS, answer_rows
 
     mode = _mode(args)
-    if args.top_k is not None and args.top_k < 1:
-        raise QuestionError(f"--top-k must be at least 1, not {args.top_k}")
     library = OnTheRecord.open(settings)
     doc_id = library.find_document(args.document)
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)

@@ -338,3 +338,11 @@ def test_serve_help_lists_the_app_options(capsys):
     out = capsys.readouterr().out
     for option in ("--host", "--port", "--store", "--chroma-host", "--auth"):
         assert option in out
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "three"])
+def test_a_bad_top_k_is_a_usage_error(capsys, store_dir, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["ask", "Who spoke?", "--top-k", value, "--store", store_dir])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--top-k" in err and "Traceback" not in err
