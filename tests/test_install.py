@@ -85,6 +85,7 @@ def test_the_wheel_ships_the_answer_model_and_finds_it_installed(installed, else
     _run, python, _cwd, _data = elsewhere
     assert (installed / "assistant" / "model" / "reranker.safetensors").is_file()
     assert (installed / "assistant" / "model" / "card.json").is_file()
+    assert (installed / "assistant" / "model" / "projection.npz").is_file()
     got = json.loads(python("import json, assistant; from assistant.settings import Settings, in_checkout; "
                             "s = Settings(); print(json.dumps([assistant.__file__, str(s.answer_model_dir), "
                             "str(s.seeds_dir), in_checkout()]))"))
