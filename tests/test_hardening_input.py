@@ -163,7 +163,7 @@ def shared_model(monkeypatch, embedder, assistant_):
     import assistant.cli as cli_mod
     import assistant.store as store_mod
 
-    monkeypatch.setattr(store_mod, "Embedder", lambda model: embedder)
+    monkeypatch.setattr(store_mod, "Embedder", lambda model, *a, **kw: embedder)
     real_open = cli_mod.OnTheRecord.open.__func__
 
     def open_library(cls, settings, progress=True, require_documents=True):
