@@ -160,7 +160,7 @@ class Attributor:
             elif not pq:
                 prev_para_speaker = None
         out.sort(key=lambda a: a.spans[0])
-        return out
+        return _one_label_per_person(out)
 
     # ---------------------------------------------------------------- quotes with no cue of their own
 
@@ -303,6 +303,32 @@ class Attributor:
         while e > s and self.text[e - 1] in " .":
             e -= 1
         return (s, e) if len(self.text[s:e].split()) >= 3 else None
+
+
+_PLAIN = (SourceType.NAMED, SourceType.AUTHOR, SourceType.ANONYMOUS)
+
+
+def _one_label_per_person(out: list[Attribution]) -> list[Attribution]:
+    """One person, one label in an article: a passage labelled with a bare full name ("Dana Lowe", a named
+    source) takes the label and type of the article's fuller mention of that name ("Dana Lowe, Police Chief",
+    law enforcement; "Sheriff Dana Lowe"), when there is exactly one such fuller label."""
+    import dataclasses
+    import re
+
+    labels = {(a.speaker, a.source_type) for a in out}
+    richer: dict[str, set[tuple[str, str]]] = {}
+    for name, stype in labels:
+        if stype != SourceType.NAMED or len(name.split()) < 2:
+            continue
+        pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        fuller = {(lab, st) for lab, st in labels if lab != name and st not in _PLAIN and pattern.search(lab)}
+        if fuller:
+            richer[name] = fuller
+    if not richer:
+        return out
+    return [dataclasses.replace(a, speaker=next(iter(richer[a.speaker]))[0],
+                                source_type=next(iter(richer[a.speaker]))[1])
+            if a.source_type == SourceType.NAMED and len(richer.get(a.speaker, ())) == 1 else a for a in out]
 
 
 def attribute(article: Article, nlp=None) -> list[Attribution]:

@@ -282,6 +282,11 @@ CASES = [
                  [("About 700 people have been shot", "database", "official report")], id="according-to-a-database"),
     pytest.param("The market, according to legend, was built in a single night.", [], id="according-to-legend"),
     # A title that any organisation gives makes a public official only in a government.
+    # One person, one label: the quote tagged with the surname takes the fuller mention's label and type.
+    pytest.param("Police Chief Dana Lowe said officers would patrol the site at night. “We don’t want anyone "
+                 "getting hurt,” Lowe said.",
+                 [("officers would patrol the site at night", "Police Chief", "law enforcement"),
+                  ("We don’t want anyone getting hurt", "Police Chief", "law enforcement")], id="one-label-per-person"),
     pytest.param("“We recruit on character first,” said Jane Doe, the athletic director at Central State University.",
                  [("We recruit on character first", "Jane Doe", "named source")], id="athletic-director"),
     pytest.param("“The tax plan adds to the deficit,” said Mark Rivera, director of the Fiscal Policy Center, a "
