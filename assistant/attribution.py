@@ -316,19 +316,16 @@ def _one_label_per_person(out: list[Attribution]) -> list[Attribution]:
     import re
 
     labels = {(a.speaker, a.source_type) for a in out}
-    richer: dict[str, set[tuple[str, str]]] = {}
+    fuller: dict[str, tuple[str, str]] = {}  # a bare full name -> its one fuller (label, type)
     for name, stype in labels:
         if stype != SourceType.NAMED or len(name.split()) < 2:
             continue
         pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
-        fuller = {(lab, st) for lab, st in labels if lab != name and st not in _PLAIN and pattern.search(lab)}
-        if fuller:
-            richer[name] = fuller
-    if not richer:
-        return out
-    return [dataclasses.replace(a, speaker=next(iter(richer[a.speaker]))[0],
-                                source_type=next(iter(richer[a.speaker]))[1])
-            if a.source_type == SourceType.NAMED and len(richer.get(a.speaker, ())) == 1 else a for a in out]
+        found = {(lab, st) for lab, st in labels if lab != name and st not in _PLAIN and pattern.search(lab)}
+        if len(found) == 1:
+            fuller[name] = found.pop()
+    return [dataclasses.replace(a, speaker=fuller[a.speaker][0], source_type=fuller[a.speaker][1])
+            if a.source_type == SourceType.NAMED and a.speaker in fuller else a for a in out]
 
 
 def attribute(article: Article, nlp=None) -> list[Attribution]:

@@ -3,11 +3,11 @@
 Chroma holds every unit's vector in its in-memory HNSW index, about 2 KB a unit at MiniLM's 384 dimensions,
 in every process that writes or queries the store: at 3,000 articles that is 0.2 GB, and it grows with the
 archive. The top PROJECTED_DIMS principal components of MiniLM's embeddings of SQuAD training sentences and
-questions keep 92% of their variance; on the news gold, sentence retrieval by cosine ranks the answer as well
-with them as with all 384 (see README, "Memory"). Every vector (units, questions, words) goes through the same
+questions keep 92% of their variance; on the news gold, sentence retrieval by cosine ranks the answer nearly
+as well with them as with all 384 (see README, "How the model is made" and "Scaling"). Every vector (units, questions, words) goes through the same
 projection and is made unit length again, so cosines stay cosines.
 
-The projection is fitted by `python -m assistant train` (stage 0, `fit`) and committed beside the answer model
+The projection is fitted by `python -m assistant train` (stage 1b, `fit`) and committed beside the answer model
 (`assistant/model/projection.npz`, 0.3 MB). It records the embedding model it was fitted for; another model
 gets no projection.
 """
