@@ -255,6 +255,12 @@ def html_article_text(raw: bytes, where: str) -> str:
     return "\n\n".join(head + body) + "\n"
 
 
+def require_article_suffix(path: str | Path) -> None:
+    """Refuse a file of a kind this tool does not read (a .pdf, a .csv), before any of it is read as text."""
+    if Path(path).suffix.lower() not in ARTICLE_SUFFIXES:
+        raise ArticleError(f"{path}: not an article file this tool reads; give a .txt, .md or .html file")
+
+
 def load_article(path: str | Path) -> Article:
     """Read and parse one article file."""
     p = Path(path)
@@ -262,7 +268,11 @@ def load_article(path: str | Path) -> Article:
 
 
 def find_article_files(paths: list[str | Path]) -> list[Path]:
-    """Article files under the given files and folders, sorted, without duplicates."""
+    """Article files under the given files and folders, sorted, without duplicates.
+
+    A folder or a glob gives only its article files (.txt, .md, .html), since it may hold anything else; a file
+    named on its own is kept whatever its kind, so that reading it refuses a .pdf or a .csv by name.
+    """
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)

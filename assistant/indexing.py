@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.articles import (HTML_SUFFIXES, Article, find_article_files, html_article_text, load_article,
-                                parse_article, read_bytes, write_text)
+                                parse_article, read_bytes, require_article_suffix, write_text)
 from assistant.attribution import attribute, load_nlp
 from assistant.errors import ArticleError, StoreError
 from assistant.progress import progress_bar
@@ -39,7 +39,9 @@ def article_record(article: Article, source: str | None = None) -> dict:
 
 def load_document(path: Path, documents_dir: Path) -> tuple[Article, str]:
     """An article from any supported file, and its source path. HTML becomes canonical text saved under
-    documents_dir, so that every quote's document is a file where text == file[start:end]."""
+    documents_dir, so that every quote's document is a file where text == file[start:end]. Another kind of
+    file (a .pdf, say) is an ArticleError, unread."""
+    require_article_suffix(path)
     if path.suffix.lower() not in HTML_SUFFIXES:
         article = load_article(path)
         return article, article.path
@@ -226,12 +228,11 @@ def index_upload(src: Path, name: str, store: Store, nlp=None) -> str:
     import hashlib
     import shutil
 
-    from assistant.articles import ARTICLE_SUFFIXES, MAX_ARTICLE_BYTES
+    from assistant.articles import MAX_ARTICLE_BYTES
 
     shown = Path(name).name or "upload"
     suffix = Path(shown).suffix.lower()
-    if suffix not in ARTICLE_SUFFIXES:
-        raise ArticleError(f"{shown}: not an article file this tool reads; give a .txt, .md or .html file")
+    require_article_suffix(shown)
     try:
         size = src.stat().st_size
     except OSError as exc:

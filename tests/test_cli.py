@@ -160,6 +160,22 @@ def test_index_then_reindex_reports_unchanged(capsys, cli_env, tmp_path):
     assert m.groups() == ("0", "0", "1", "0", "0")
 
 
+@pytest.mark.parametrize("name, data", [
+    pytest.param("tides.csv", b'speaker,words\nAda Quill,"The tide is late again."\n', id="csv"),
+    # A PDF whose bytes happen to be ASCII would parse as an article if it were read as text.
+    pytest.param("tides.pdf", b"%PDF-1.4\nHarbour notes\n\n(The tide is late again, Ada Quill said.) Tj\n",
+                 id="pdf"),
+])
+def test_index_refuses_a_named_file_that_is_no_article(capsys, cli_env, tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, out, err = run(capsys, ["index", str(path), "--store", str(tmp_path / "chroma")])
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert lines[0] == f"skipped {path}: not an article file this tool reads; give a .txt, .md or .html file"
+    assert "indexed 0 document(s)" in lines[-1] and "1 failed" in lines[-1], err
+
+
 def test_index_draws_no_progress_bar_when_stderr_is_not_a_terminal(capsys, store_dir):
     code, _, err = run(capsys, ["index", "--store", store_dir])
     assert code == 0
