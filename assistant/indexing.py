@@ -81,7 +81,7 @@ def index_paths(paths: list[str | Path], store: Store, rebuild: bool = False, pr
                 article, source = load_document(f, store.documents_dir)
             except ArticleError as exc:
                 report.failed.append((str(f), str(exc)))
-                log.warning("%s", exc)
+                log.info("%s", exc)  # the caller says it, once (the report holds it)
                 _step(bar, f.name)
                 continue
             versions = by_source.get(source, set())
@@ -154,7 +154,7 @@ def _index_documents(todo: list[tuple[Path, str, str]], store: Store, nlp, repor
                 ahead = pool.submit(_parse_chunk, chunks[n + 1], nlp, store.documents_dir)
             for source, why in failed:
                 report.failed.append((source, why))
-                log.warning("%s", why)
+                log.info("%s", why)
             done_docs += len(chunks[n])
             texts = [u.text for _a, _s, units in built for u in units]
             # The total is known chunk by chunk: the rest is estimated from the units per document so far.
@@ -215,7 +215,10 @@ def ensure_index(store: Store, seeds: Path, progress: bool = True) -> IndexRepor
     if want <= set(have) and served:
         return None
     log.info("index is missing or out of date; building it from %s", seeds)
-    return index_paths([seeds], store, progress=progress)
+    report = index_paths([seeds], store, progress=progress)
+    for _source, why in report.failed:  # no one else reports them: the caller wanted answers, not a report
+        log.warning("%s", why)
+    return report
 
 
 def index_upload(src: Path, name: str, store: Store, nlp=None) -> str:

@@ -176,6 +176,25 @@ def test_index_refuses_a_named_file_that_is_no_article(capsys, cli_env, tmp_path
     assert "indexed 0 document(s)" in lines[-1] and "1 failed" in lines[-1], err
 
 
+def test_index_says_each_failed_file_once(cli_env, tmp_path):
+    # In a process of its own: there the log goes to stderr as a user sees it (under pytest, pytest takes it).
+    import assistant
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "quay.txt").write_bytes("Quay notes\n\nThe caf\xe9 by the quay opened.\n".encode("latin-1"))
+    (folder / "blank.md").write_bytes(b"")
+    env = {**os.environ, "PYTHONUTF8": "1", "PYTHONPATH": os.path.dirname(os.path.dirname(assistant.__file__))}
+    argv = [sys.executable, "-m", "assistant", "index", str(folder), "--store", str(tmp_path / "chroma")]
+    proc = subprocess.run(argv, capture_output=True, text=True, encoding="utf-8", env=env, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    for name in ("quay.txt", "blank.md"):
+        mine = [line for line in lines if name in line]
+        assert len(mine) == 1 and mine[0].startswith(f"skipped {folder / name}: "), proc.stderr
+    assert len(lines) == 3 and "2 failed" in lines[-1], proc.stderr
+
+
 def test_index_draws_no_progress_bar_when_stderr_is_not_a_terminal(capsys, store_dir):
     code, _, err = run(capsys, ["index", "--store", store_dir])
     assert code == 0
