@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -95,9 +96,14 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
+# What Markdown would read as markup (emphasis, code, links, HTML, entities, strikethrough, headings, math)
+# rather than as the article's words; a backslash before each makes it render as itself.
+_MD_MARKUP = re.compile(r"([\\`*_\[\]<>&~#$|])")
+
+
 def _md(value) -> str:
     # A cell is one line; a pipe would end it.
-    return " ".join(_cell(value).split()).replace("\\", "\\\\").replace("|", "\\|")
+    return _MD_MARKUP.sub(r"\\\1", " ".join(_cell(value).split()))
 
 
 def to_markdown(columns: Sequence[str], rows: Iterable[Sequence], header: bool = True) -> str:

@@ -320,6 +320,35 @@ def test_export_tables_round_trip(cells):
     assert len(md) == 3 and "pipe \\| here" in md[2] and "two lines" in md[2]
 
 
+@pytest.mark.parametrize("text", [
+    "The quay is *not* for sale, and the_old_mill is __ours__",
+    "# 1 on the list, she said",
+    "Read [the plan](http://example.org) and ![the map](map.png) first",
+    "Type `close the gates` or <b>shout</b>, as AT&amp;T &copy; did",
+    "Cut ~~the ferry~~ for $5 a head | not a cent more, a back\\slash and a \\| too",
+    "No markup at all, just words.",
+])
+def test_markdown_table_shows_a_quote_as_its_exact_text(text):
+    markdown_it = pytest.importorskip("markdown_it")
+    from assistant.answer import Answer, Quote
+    from assistant.export import ANSWER_COLUMNS, answer_rows, render
+
+    quote = Quote(text, "Ada [Quill]_", "named source", "/tmp/quay_notes.txt", 0, len(text), 1.0, title="*Quay*")
+    rows = answer_rows(Answer("What did *Quill* say?", False, (quote,)))
+    tokens = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(
+        render("md", ANSWER_COLUMNS, rows))
+    cells = [t for t in tokens if t.type == "inline"][len(ANSWER_COLUMNS):]  # the body row, after the header
+    assert len(cells) == len(ANSWER_COLUMNS)
+    shown = {}
+    for column, cell in zip(ANSWER_COLUMNS, cells):
+        # Plain text only: no emphasis, code, link, image, HTML or strikethrough; escapes and entities as text.
+        assert {c.type for c in cell.children or []} <= {"text", "text_special"}, (column, cell.children)
+        shown[column] = "".join(c.content for c in cell.children or [])
+    assert shown["text"] == text
+    assert (shown["question"], shown["speaker"], shown["title"], shown["document"]) == (
+        "What did *Quill* say?", "Ada [Quill]_", "*Quay*", "/tmp/quay_notes.txt")
+
+
 # --------------------------------------------------------------------------- eval
 
 @pytest.fixture
