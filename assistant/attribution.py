@@ -311,14 +311,25 @@ _PLAIN = (SourceType.NAMED, SourceType.AUTHOR, SourceType.ANONYMOUS)
 def _one_label_per_person(out: list[Attribution]) -> list[Attribution]:
     """One person, one label in an article: a passage labelled with a bare full name ("Dana Lowe", a named
     source) takes the label and type of the article's fuller mention of that name ("Dana Lowe, Police Chief",
-    law enforcement; "Sheriff Dana Lowe"), when there is exactly one such fuller label."""
+    law enforcement; "Sheriff Dana Lowe"), when there is exactly one such fuller label; a bare surname takes
+    the one label whose name ends in it ("Petrov" -> "Dr. Nadia Petrov of Lakeshore University")."""
     import dataclasses
     import re
 
+    from assistant.speakers import _ends_in
+
     labels = {(a.speaker, a.source_type) for a in out}
-    fuller: dict[str, tuple[str, str]] = {}  # a bare full name -> its one fuller (label, type)
+    fuller: dict[str, tuple[str, str]] = {}  # a bare name -> its one fuller (label, type)
     for name, stype in labels:
-        if stype != SourceType.NAMED or len(name.split()) < 2:
+        if stype != SourceType.NAMED:
+            continue
+        if len(name.split()) < 2:
+            # A bare surname ("Petrov", when the quote came before the sentence that named her in full): any
+            # one fuller label whose name ends in it.
+            found = {(lab, st) for lab, st in labels if lab != name and st not in (SourceType.AUTHOR,
+                     SourceType.ANONYMOUS) and _ends_in(lab, name.lower())}
+            if len(found) == 1:
+                fuller[name] = found.pop()
             continue
         pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
         found = {(lab, st) for lab, st in labels if lab != name and st not in _PLAIN and pattern.search(lab)}

@@ -57,10 +57,20 @@ class SpeakerResolver:
         if pi in self._persons_read:
             return
         self._persons_read.add(pi)
-        p = self.doc.docs[pi][0]
-        for ent in self.doc.entities(pi):
+        p, parsed = self.doc.docs[pi]
+        ents = self.doc.entities(pi)
+        if parsed is None and any(e.label_ == "PERSON" and e.start > 0 and e.doc[e.start - 1].is_alpha
+                                  and not e.doc[e.start - 1].is_stop for e in ents):
+            parsed = self.doc.parse(pi)  # the word before a name may end its title: the parse tells
+            ents = parsed.ents
+        for ent in ents:
             if ent.label_ == "PERSON":
-                self.persons.append((p.start + ent.start_char, clean(ent.text)))
+                name = clean(ent.text)
+                if parsed is not None:  # "Mayor Jane Doe": the title the parse joins to the name comes with it
+                    title = clean(ent.doc[_titled_start(ent):ent.start].text)
+                    # As a speaker's own phrase is written (_name_first): "Jane Doe, Council member".
+                    name = (f"{name}, {title}" if len(title.split()) >= 2 else f"{title} {name}") if title else name
+                self.persons.append((p.start + ent.start_char, name))
         self.persons.sort(key=lambda x: x[0])
 
     def _persons_before(self, pos: int, key: str | None = None, within: int | None = None) -> list[tuple[int, str]]:
@@ -119,13 +129,11 @@ class SpeakerResolver:
         key = toks[-1].strip(",.").lower()
         best = phrase
         for _, label, _t, _h in self.known:
-            # Only a label whose name part ends in this surname: "Jane Doe, senator" for "Doe".
-            name_part = re.split(r",| \(", label)[0].lower().split()
-            if name_part and name_part[-1].strip(".’'") == key and len(label) > len(best):
+            if _ends_in(label, key) and len(label) > len(best):
                 best = label
         if best == phrase:
             for p, name in self._persons_before(pos, key=key):
-                if name.lower().split()[-1] == key and len(name) > len(best):
+                if _ends_in(name, key) and len(name) > len(best):
                     best = name
         return best
 
@@ -180,7 +188,7 @@ class SpeakerResolver:
             prior = [(p, n) for p, n in self._persons_before(pos, within=1500)
                      if pos - p < 1500 and not self.doc.in_quote_at(p) and self._agrees(n, gender)]
             if prior:
-                name = max((n for p, n in prior if n.split()[-1] == prior[-1][1].split()[-1]), key=len)
+                name = max((n for p, n in prior if surname(n) == surname(prior[-1][1])), key=len)
                 return name, classify(name, None, set(words_of(name)))
         return None
 
@@ -223,7 +231,7 @@ class SpeakerResolver:
             return False
         key = t.text.lower()
         pos = self.doc.tok_start(pi, t)
-        return any(n.lower().split()[-1] == key for _p, n in self._persons_before(pos, key=key) if n.split())
+        return any(_ends_in(n, key) for _p, n in self._persons_before(pos, key=key))
 
     def _agrees(self, label: str, gender: str | None) -> bool:
         """False only when the article shows the person named in label to be of the other gender."""
@@ -274,6 +282,27 @@ class SpeakerResolver:
         self._gender_cache = {k: ("m" if m > f else "f") for k, (m, f) in votes.items()
                               if m != f and min(m, f) * 3 < max(m, f)}
         return self._gender_cache
+
+
+def _ends_in(label: str, surname: str) -> bool:
+    """Whether a label's name part ends in the (lower-case) surname: "Jane Doe, senator" and "Dr. Jane Doe of
+    Ohio State" (the name part before "of") for "doe"."""
+    name_part = re.split(r",| \(", label)[0]
+    return any(part.split() and part.lower().split()[-1].strip(".’'") == surname
+               for part in (name_part, name_part.split(" of ")[0]))
+
+
+def _titled_start(ent) -> int:
+    """Where a PERSON entity starts with the title words the parse joins to it as compounds: "Mayor" in "Mayor
+    Jane Doe", "Council member" in "Council member Jane Doe" (no other person's name, and a capitalised first
+    word: "Trump adviser Jane Doe" keeps "Jane Doe")."""
+    doc, start = ent.doc, ent.start
+    while (start > 0 and doc[start - 1].dep_ == "compound" and start - 1 < doc[start - 1].head.i < ent.end
+           and doc[start - 1].ent_type_ != "PERSON" and doc[start - 1].text[:1].isalpha()
+           and doc[start - 1].sent == ent.sent):
+        start -= 1
+    # A whole title only ("Mayor", "Council member"), not the tail of one ("adviser" of "Trump adviser").
+    return start if doc[start].text[:1].isupper() else ent.start
 
 
 def _name_first(head, phrase: str, raw: str) -> str:

@@ -165,9 +165,7 @@ PARAPHRASES = [
     ("Which agency opened an inquiry into the contractor?", "The FBI has opened an investigation"),
     ("What did Osei claim about the city's treated water?", "We lose nearly a third of our treated water"),
     ("How much will the new plant cost?", "$62 million"),
-    pytest.param("What did the hydrologist say could happen to the wells?", "could run dry within a decade",
-                 marks=pytest.mark.xfail(reason="her quote is labelled 'Petrov', not 'Hydrologist Nadia Petrov', so "
-                                                "her reported sentence, which is labelled with the title, ranks first")),
+    ("What did the hydrologist say could happen to the wells?", "could run dry within a decade"),
     ("When did the city stop paying the contractor?", "stopped all payments to the contractor in May"),
 ]
 

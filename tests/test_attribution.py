@@ -287,6 +287,20 @@ CASES = [
                  "getting hurt,” Lowe said.",
                  [("officers would patrol the site at night", "Police Chief", "law enforcement"),
                   ("We don’t want anyone getting hurt", "Police Chief", "law enforcement")], id="one-label-per-person"),
+    # A quote tagged with a surname before the sentence that names the speaker in full ("X of Y warned ...").
+    pytest.param("Botanist Ilse Marrow of Northfield College warned that the orchards were failing. “Half the trees "
+                 "will not flower this spring,” Marrow said.",
+                 [("the orchards were failing", "Botanist Ilse Marrow of Northfield College", "named source"),
+                  ("Half the trees will not flower", "Botanist Ilse Marrow of Northfield College", "named source")],
+                 id="surname-takes-the-later-full-mention"),
+    # A title joined to a name in narration comes with the name: "Mayor Ruth Kell" speaks as the mayor later.
+    pytest.param("Mayor Ruth Kell opened the new ferry terminal on Friday.\n\n“We waited ten years for this "
+                 "day,” Kell said.",
+                 [("We waited ten years for this day", "Mayor Ruth Kell", "public official")],
+                 id="title-from-a-narrated-mention"),
+    pytest.param("Harbor board member Tomas Reyes toured the terminal.\n\n“It is too small already,” Reyes said.",
+                 [("It is too small already", "Tomas Reyes, Harbor board member", "named source")],
+                 id="title-of-several-words-follows-the-name"),
     pytest.param("“We recruit on character first,” said Jane Doe, the athletic director at Central State University.",
                  [("We recruit on character first", "Jane Doe", "named source")], id="athletic-director"),
     pytest.param("“The tax plan adds to the deficit,” said Mark Rivera, director of the Fiscal Policy Center, a "
