@@ -160,7 +160,8 @@ Hydrologist Nadia Petrov of Lakeshore University warned that the region's aquife
 PARAPHRASES = [
     pytest.param("What did the mayor promise to build?", "pledged on Thursday to build a new water treatment plant",
                  marks=pytest.mark.xfail(reason="attribution does not read 'X pledged to build' as X's reported "
-                                                "speech, so nobody called 'the mayor' is quoted and the rule abstains")),
+                                                "speech (PolNeAR does not count it: read so, its precision fell "
+                                                "0.969 -> 0.968), so the mayor's own quote about taps comes first")),
     ("What new facility did the mayor promise?", "pledged on Thursday to build a new water treatment plant"),
     ("Which agency opened an inquiry into the contractor?", "The FBI has opened an investigation"),
     ("What did Osei claim about the city's treated water?", "We lose nearly a third of our treated water"),
