@@ -160,7 +160,7 @@ class Attributor:
             elif not pq:
                 prev_para_speaker = None
         out.sort(key=lambda a: a.spans[0])
-        return _one_label_per_person(out)
+        return _one_label_per_person(out, [(p.start, p.end) for p in self.article.paragraphs])
 
     # ---------------------------------------------------------------- quotes with no cue of their own
 
@@ -308,35 +308,47 @@ class Attributor:
 _PLAIN = (SourceType.NAMED, SourceType.AUTHOR, SourceType.ANONYMOUS)
 
 
-def _one_label_per_person(out: list[Attribution]) -> list[Attribution]:
+def _one_label_per_person(out: list[Attribution], paragraphs: list[tuple[int, int]] = ()) -> list[Attribution]:
     """One person, one label in an article: a passage labelled with a bare full name ("Dana Lowe", a named
     source) takes the label and type of the article's fuller mention of that name ("Dana Lowe, Police Chief",
     law enforcement; "Sheriff Dana Lowe"), when there is exactly one such fuller label; a bare surname takes
-    the one label whose name ends in it ("Petrov" -> "Dr. Nadia Petrov of Lakeshore University")."""
+    the one label of its paragraph whose name ends in it, when the quote came before the sentence that names
+    the speaker in full ("Petrov" -> "Dr. Nadia Petrov of Lakeshore University")."""
     import dataclasses
     import re
 
-    from assistant.speakers import _ends_in
+    from assistant.phrases import surname
+
+    def paragraph(a: Attribution) -> int:
+        at = a.spans[0][0]
+        return next((i for i, (s, e) in enumerate(paragraphs) if s <= at < e), -1)
 
     labels = {(a.speaker, a.source_type) for a in out}
-    fuller: dict[str, tuple[str, str]] = {}  # a bare name -> its one fuller (label, type)
-    for name, stype in labels:
-        if stype != SourceType.NAMED:
+    fuller: dict[str, tuple[str, str]] = {}  # a bare full name -> its one fuller (label, type)
+    by_paragraph: dict[tuple[str, int], tuple[str, str]] = {}  # a bare surname in a paragraph -> its full label
+    for a in out:
+        if a.source_type != SourceType.NAMED or len(a.speaker.split()) != 1 or (a.speaker, paragraph(a)) in by_paragraph:
             continue
-        if len(name.split()) < 2:
-            # A bare surname ("Petrov", when the quote came before the sentence that named her in full): any
-            # one fuller label whose name ends in it.
-            found = {(lab, st) for lab, st in labels if lab != name and st not in (SourceType.AUTHOR,
-                     SourceType.ANONYMOUS) and _ends_in(lab, name.lower())}
-            if len(found) == 1:
-                fuller[name] = found.pop()
+        # The name part before "of" ("Dr. Nadia Petrov of Lakeshore University"), not the place after it: and
+        # only in the same paragraph, since another person, or an organisation, may share the word elsewhere.
+        pi, key = paragraph(a), a.speaker.lower()
+        found = {(b.speaker, b.source_type) for b in out if b.speaker != a.speaker and paragraph(b) == pi
+                 and b.source_type not in (SourceType.AUTHOR, SourceType.ANONYMOUS)
+                 and surname(re.split(r",| \(", b.speaker)[0].split(" of ")[0]) == key}
+        if pi >= 0 and len(found) == 1:
+            by_paragraph[(a.speaker, pi)] = found.pop()
+    for name, stype in labels:
+        if stype != SourceType.NAMED or len(name.split()) < 2:
             continue
         pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
         found = {(lab, st) for lab, st in labels if lab != name and st not in _PLAIN and pattern.search(lab)}
         if len(found) == 1:
             fuller[name] = found.pop()
-    return [dataclasses.replace(a, speaker=fuller[a.speaker][0], source_type=fuller[a.speaker][1])
-            if a.source_type == SourceType.NAMED and a.speaker in fuller else a for a in out]
+    out = [dataclasses.replace(a, speaker=fuller[a.speaker][0], source_type=fuller[a.speaker][1])
+           if a.source_type == SourceType.NAMED and a.speaker in fuller else a for a in out]
+    return [dataclasses.replace(a, speaker=got[0], source_type=got[1])
+            if a.source_type == SourceType.NAMED and (got := by_paragraph.get((a.speaker, paragraph(a)))) else a
+            for a in out]
 
 
 def attribute(article: Article, nlp=None) -> list[Attribution]:

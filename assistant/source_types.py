@@ -146,7 +146,9 @@ def classify(phrase: str, head, words: set[str] | None = None) -> SourceType:
     if head is None and (first in INDEFINITE or low.startswith(("sources", "people"))):
         return SourceType.ANONYMOUS
     roles = _roles(phrase, head)
-    if any(contains(roles, w) for w in LAW_ENFORCEMENT):
+    # Police, prosecutors: not "a former FBI director" or "a retired police officer", who speak for themselves.
+    if any(not _NO_LONGER.search(roles[:m.start()]) for w in LAW_ENFORCEMENT
+           for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", roles)):
         return SourceType.LAW_ENFORCEMENT
     if re.search(r"\([RDI]-[A-Z.]{2,6}\)", phrase) or _holds_office(roles, head):
         return SourceType.PUBLIC_OFFICIAL

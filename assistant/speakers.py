@@ -59,7 +59,7 @@ class SpeakerResolver:
         self._persons_read.add(pi)
         p, parsed = self.doc.docs[pi]
         ents = self.doc.entities(pi)
-        if parsed is None and any(e.label_ == "PERSON" and e.start > 0 and e.doc[e.start - 1].is_alpha
+        if parsed is None and any(e.label_ == "PERSON" and e.start > 0 and e.doc[e.start - 1].text.rstrip(".").isalpha()
                                   and not e.doc[e.start - 1].is_stop for e in ents):
             parsed = self.doc.parse(pi)  # the word before a name may end its title: the parse tells
             ents = parsed.ents
@@ -292,6 +292,9 @@ def _ends_in(label: str, surname: str) -> bool:
                for part in (name_part, name_part.split(" of ")[0]))
 
 
+_NO_LONGER_WORDS = {"former", "retired", "ex"}
+
+
 def _titled_start(ent) -> int:
     """Where a PERSON entity starts with the title words the parse joins to it as compounds: "Mayor" in "Mayor
     Jane Doe", "Council member" in "Council member Jane Doe" (no other person's name, and a capitalised first
@@ -301,8 +304,19 @@ def _titled_start(ent) -> int:
            and doc[start - 1].ent_type_ != "PERSON" and doc[start - 1].text[:1].isalpha()
            and doc[start - 1].sent == ent.sent):
         start -= 1
-    # A whole title only ("Mayor", "Council member"), not the tail of one ("adviser" of "Trump adviser").
-    return start if doc[start].text[:1].isupper() else ent.start
+    if start == ent.start:
+        return start
+    # A whole title only ("Mayor", "Council member"), not the tail of one ("adviser" of "Trump adviser"), and
+    # no plural ("Residents Maria Lopez and Tom Becker").
+    last = doc[ent.start - 1].text.lower()
+    if not doc[start].text[:1].isupper() or last.endswith("s") and not last.endswith(("ss", "us")):
+        return ent.start
+    # An office no longer held says so: "Former President Jane Doe"; "Then-Sen. Jane Doe" keeps the bare name.
+    if start > 1 and doc[start - 1].text in ("-", "–") and doc[start - 2].lower_ == "then":
+        return ent.start
+    if start > 0 and doc[start - 1].lower_ in _NO_LONGER_WORDS and doc[start - 1].sent == ent.sent:
+        start -= 1
+    return start
 
 
 def _name_first(head, phrase: str, raw: str) -> str:

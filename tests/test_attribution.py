@@ -451,6 +451,37 @@ def test_attribution_table(make_article, nlp, body, expected):
         assert any(f in words for f, _, _ in expected), (words, a.speaker)
 
 
+# (article body, words of a passage, its exact speaker label, its source type): labels from the article's
+# other mentions of a person, and what must not be taken for one.
+EXACT_LABELS = [
+    pytest.param("Residents Maria Lopez and Tom Becker organized the petition.\n\n“We want a crosswalk,” Lopez "
+                 "said.", "We want a crosswalk", "Maria Lopez", "named source", id="a-plural-is-no-title"),
+    pytest.param("Former Harbor Police Chief Dana Lowe spoke at the library on Monday.\n\n“The force needs more "
+                 "detectives,” Lowe said.", "The force needs more detectives", "Dana Lowe, Former Harbor Police Chief",
+                 "named source", id="a-former-title-is-no-office"),
+    pytest.param("Then-Sen. Jane Doe voted for the bill in 1994.\n\n“It was a different time,” Doe said.",
+                 "It was a different time", "Jane Doe", "named source", id="a-then-title-is-no-office"),
+    # A bare surname is not merged with another person, or a place, named in full in another paragraph.
+    pytest.param("“Nobody told us the plant was closing,” Miller said.\n\nPlant manager Greg Miller said the "
+                 "decision came from headquarters.", "Nobody told us the plant was closing", "Miller",
+                 "named source", id="surname-not-merged-across-paragraphs"),
+    pytest.param("“We will appeal,” Georgia said.\n\n“This ruling is wrong,” said Rep. Ana Reyes of Georgia.",
+                 "We will appeal", "Georgia", "named source", id="a-place-is-no-surname"),
+    pytest.param("Mayor Ruth Kell opened the new ferry terminal on Friday.\n\n“We waited ten years for this day,” "
+                 "Kell said.", "We waited ten years", "Mayor Ruth Kell", "public official",
+                 id="title-from-a-narrated-mention"),
+    pytest.param("Gov. Ruth Kell signed the budget on Friday.\n\n“This is a good day,” Kell said.",
+                 "This is a good day", "Gov. Ruth Kell", "public official", id="an-abbreviated-title"),
+]
+
+
+@pytest.mark.parametrize("body, fragment, speaker, stype", EXACT_LABELS)
+def test_exact_labels(make_article, nlp, body, fragment, speaker, stype):
+    article = make_article(body)
+    a = one(article, attribute(article, nlp), fragment)
+    assert (a.speaker, a.source_type) == (speaker, stype)
+
+
 def test_no_reported_speech_inside_a_quote(make_article, nlp):
     """The quote's last sentence, which holds the tag, is not reported speech as well: one passage, not two."""
     article = make_article("“No one is fighting for our street. The council has forgotten us,” Henry Voss said.")
