@@ -317,25 +317,24 @@ def _one_label_per_person(out: list[Attribution], paragraphs: list[tuple[int, in
     import dataclasses
     import re
 
-    from assistant.phrases import surname
+    from assistant.phrases import name_part, surname
 
-    def paragraph(a: Attribution) -> int:
-        at = a.spans[0][0]
-        return next((i for i, (s, e) in enumerate(paragraphs) if s <= at < e), -1)
-
+    # The paragraph of each passage (-1: none).
+    para = [next((i for i, (s, e) in enumerate(paragraphs) if s <= a.spans[0][0] < e), -1) for a in out]
     labels = {(a.speaker, a.source_type) for a in out}
     fuller: dict[str, tuple[str, str]] = {}  # a bare full name -> its one fuller (label, type)
     by_paragraph: dict[tuple[str, int], tuple[str, str]] = {}  # a bare surname in a paragraph -> its full label
-    for a in out:
-        if a.source_type != SourceType.NAMED or len(a.speaker.split()) != 1 or (a.speaker, paragraph(a)) in by_paragraph:
+    for a, pi in zip(out, para):
+        if a.source_type != SourceType.NAMED or len(a.speaker.split()) != 1 or pi < 0:
+            continue
+        if (a.speaker, pi) in by_paragraph:
             continue
         # The name part before "of" ("Dr. Nadia Petrov of Lakeshore University"), not the place after it: and
         # only in the same paragraph, since another person, or an organisation, may share the word elsewhere.
-        pi, key = paragraph(a), a.speaker.lower()
-        found = {(b.speaker, b.source_type) for b in out if b.speaker != a.speaker and paragraph(b) == pi
+        found = {(b.speaker, b.source_type) for b, bi in zip(out, para) if bi == pi and b.speaker != a.speaker
                  and b.source_type not in (SourceType.AUTHOR, SourceType.ANONYMOUS)
-                 and surname(re.split(r",| \(", b.speaker)[0].split(" of ")[0]) == key}
-        if pi >= 0 and len(found) == 1:
+                 and surname(name_part(b.speaker).split(" of ")[0]) == a.speaker.lower()}
+        if len(found) == 1:
             by_paragraph[(a.speaker, pi)] = found.pop()
     for name, stype in labels:
         if stype != SourceType.NAMED or len(name.split()) < 2:
@@ -344,11 +343,9 @@ def _one_label_per_person(out: list[Attribution], paragraphs: list[tuple[int, in
         found = {(lab, st) for lab, st in labels if lab != name and st not in _PLAIN and pattern.search(lab)}
         if len(found) == 1:
             fuller[name] = found.pop()
-    out = [dataclasses.replace(a, speaker=fuller[a.speaker][0], source_type=fuller[a.speaker][1])
-           if a.source_type == SourceType.NAMED and a.speaker in fuller else a for a in out]
     return [dataclasses.replace(a, speaker=got[0], source_type=got[1])
-            if a.source_type == SourceType.NAMED and (got := by_paragraph.get((a.speaker, paragraph(a)))) else a
-            for a in out]
+            if a.source_type == SourceType.NAMED and (got := fuller.get(a.speaker) or by_paragraph.get((a.speaker, pi)))
+            else a for a, pi in zip(out, para)]
 
 
 def attribute(article: Article, nlp=None) -> list[Attribution]:

@@ -21,9 +21,14 @@ def clean(s: str) -> str:
     return s
 
 
+def name_part(label: str) -> str:
+    """A label's name, before its title or note: "Jane Doe" of "Jane Doe, senator" or "Jane Doe (D-Ohio)"."""
+    return re.split(r",| \(", label)[0]
+
+
 def surname(label: str) -> str:
     """The last word of the name part of a label: "doe" for "Jane Doe, senator" or "Ms. Doe"."""
-    name = re.split(r",| \(", label)[0].split()
+    name = name_part(label).split()
     return re.sub(r"[’']s$", "", name[-1].strip(".,’'")).lower() if name else ""
 
 

@@ -11,7 +11,7 @@ import re
 
 from assistant.articles import Article
 from assistant.parsed import ParsedArticle
-from assistant.phrases import clean, surname, words_of
+from assistant.phrases import clean, name_part, surname, words_of
 from assistant.source_types import SourceType, classify, has_name
 from assistant.speech import (
     FIRST_PERSON,
@@ -59,8 +59,8 @@ class SpeakerResolver:
         self._persons_read.add(pi)
         p, parsed = self.doc.docs[pi]
         ents = self.doc.entities(pi)
-        if parsed is None and any(e.label_ == "PERSON" and e.start > 0 and e.doc[e.start - 1].text.rstrip(".").isalpha()
-                                  and not e.doc[e.start - 1].is_stop for e in ents):
+        if parsed is None and any(e.label_ == "PERSON" and e.start > 0 and not e.doc[e.start - 1].is_stop
+                                  and e.doc[e.start - 1].text.rstrip(".").isalpha() for e in ents):
             parsed = self.doc.parse(pi)  # the word before a name may end its title: the parse tells
             ents = parsed.ents
         for ent in ents:
@@ -287,9 +287,9 @@ class SpeakerResolver:
 def _ends_in(label: str, surname: str) -> bool:
     """Whether a label's name part ends in the (lower-case) surname: "Jane Doe, senator" and "Dr. Jane Doe of
     Ohio State" (the name part before "of") for "doe"."""
-    name_part = re.split(r",| \(", label)[0]
+    name = name_part(label)
     return any(part.split() and part.lower().split()[-1].strip(".’'") == surname
-               for part in (name_part, name_part.split(" of ")[0]))
+               for part in (name, name.split(" of ")[0]))
 
 
 _NO_LONGER_WORDS = {"former", "retired", "ex"}
