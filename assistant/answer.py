@@ -67,6 +67,15 @@ class Answer:
         return out
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A question made ready to answer (`Assistant.prepare`): cleaned, read, and embedded for retrieval."""
+
+    question: str
+    reading: Reading
+    embedding: list[float] | None  # None for a question about the article itself, which needs no search
+
+
 class Assistant:
     """Answers questions over a store, only with verbatim quotes."""
 
@@ -97,14 +106,27 @@ class Assistant:
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         """Answer one question with up to top_k quotes, or abstain (from the documents the store serves now)."""
+        return self.answer(self.prepare(question), top_k, doc_id)
+
+    def prepare(self, question: str) -> Prepared:
+        """The first step of `ask`, which reads nothing that the documents or the caches hold: clean and read
+        the question and embed it (QuestionError for a bad one). A server runs it outside the lock it answers
+        under, so that one question's embedding (a model forward with the GIL released) runs beside another's
+        answer on the second core."""
         q = clean_question(question, self.settings.max_question_chars)
-        self.sync()
-        k = max(1, top_k or self.settings.top_k)
         reading = read_question(q)
+        embedding = None if reading.metadata else self.store.embedder.encode_one(reading.retrieval_text)
+        return Prepared(q, reading, embedding)
+
+    def answer(self, prepared: Prepared, top_k: int | None = None, doc_id: str | None = None) -> Answer:
+        """The rest of `ask`: the answer to a prepared question from the documents the store serves now."""
+        self.sync()
+        q, reading = prepared.question, prepared.reading
+        k = max(1, top_k or self.settings.top_k)
         ruled = self.by_rule(q, reading, k, doc_id)
         if ruled is not None:
             return ruled
-        return self.decide(q, reading, self.rank(reading, doc_id), k)
+        return self.decide(q, reading, self.rank(reading, doc_id, prepared.embedding), k)
 
     def by_rule(self, q: str, reading: Reading, k: int, doc_id: str | None) -> Answer | None:
         """The answers that logic gives before any ranking: the article's own header lines for a question
@@ -143,10 +165,12 @@ class Assistant:
         best = ranking.best
         return bool(best and best.speaker and reading.mode == Mode.SPEAKER and not content_terms(reading.topic))
 
-    def rank(self, question: str | Reading, doc_id: str | None = None) -> Ranking:
-        """The candidates for a question, best first, each with its confidence."""
+    def rank(self, question: str | Reading, doc_id: str | None = None, embedding: list[float] | None = None) -> Ranking:
+        """The candidates for a question, best first, each with its confidence (`embedding`: of the question's
+        retrieval text, when already made)."""
         reading = question if isinstance(question, Reading) else read_question(question)
-        embedding = self.store.embedder.encode_one(reading.retrieval_text)
+        if embedding is None:
+            embedding = self.store.embedder.encode_one(reading.retrieval_text)
         hits = self.retriever.search(reading.retrieval_text, embedding=embedding, doc_id=doc_id)
         return self.ranker.rank(reading, self.ranker.pool(reading, hits, embedding, doc_id))
 
@@ -162,9 +186,12 @@ class Assistant:
         return sorted(same.values(), key=lambda u: u.start)
 
     def warm(self) -> None:
-        """Load what the first question needs: the models, the units and BM25."""
+        """Load what the first question needs: the models (as traced graphs, see graphs.py), the units and BM25.
+        For a process that answers many questions; one `ask` does not need it."""
+        self.store.embedder.compile()
         self.store.embedder.encode_one("warm up")
         if self.model.uses_encoder:
+            self.model.encoder.compile()
             self.model.encoder.score("warm up", ["warm up"])
         if self.model.slot_rule == "entities":
             self.ranker.entities.warm()

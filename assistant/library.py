@@ -17,7 +17,7 @@ from assistant.settings import Settings
 from assistant.units import Unit
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer, Assistant
+    from assistant.answer import Answer, Assistant, Prepared
     from assistant.articles import Article
     from assistant.audit import Audit
     from assistant.check import Checker, Verdict
@@ -146,6 +146,13 @@ class OnTheRecord:
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         return self.assistant.ask(question, top_k=top_k, doc_id=doc_id or None)
+
+    def prepare(self, question: str) -> Prepared:
+        """`ask` in two steps for a server: this one needs no lock (see `Assistant.prepare`), then `answer`."""
+        return self.assistant.prepare(question)
+
+    def answer(self, prepared: Prepared, top_k: int | None = None, doc_id: str | None = None) -> Answer:
+        return self.assistant.answer(prepared, top_k, doc_id or None)
 
     def checker(self) -> Checker:
         from assistant.check import Checker

@@ -77,6 +77,7 @@ class CrossEncoder:
         self.max_tokens = max_tokens
         self._model = None
         self._tokenizer = None
+        self._graph = None  # the model as one traced graph, once `compile` made one
         self._lock = threading.Lock()
 
     def _load(self):
@@ -109,6 +110,30 @@ class CrossEncoder:
                 raise StoreError(f"cannot load the answer model {self.weights}: {exc}") from exc
             self._model = model
 
+    def compile(self) -> bool:
+        """Score with one traced graph from now on (see graphs.py); True when it is in use. The graph must give
+        the model's own logits on padded and unpadded batches, or scoring stays as it was."""
+        self._load()
+        with self._lock:
+            if self._graph is None:
+                from assistant.graphs import probe_texts, trace
+
+                questions, passages = probe_texts()
+                pairs = [self._tokens(questions, passages), self._tokens(questions[:1], passages[:1]),
+                         self._tokens(questions[1:] * 2, passages)]
+                if any(b is None for b in pairs):
+                    log.info("the answer model's tokenizer gives no token types: passages are scored op by op")
+                    return False
+                self._graph = trace(self._model, pairs[0], pairs[1:], "the answer model")
+            return self._graph is not None
+
+    def _tokens(self, questions: list[str], passages: list[str]) -> tuple | None:
+        batch = self._tokenizer(questions, passages, truncation="only_second", max_length=self.max_tokens,
+                                padding=True, return_tensors="pt")
+        if "token_type_ids" not in batch:
+            return None
+        return batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         """One logit per passage: higher means the passage answers the question better."""
         if not passages:
@@ -119,5 +144,8 @@ class CrossEncoder:
         batch = self._tokenizer([question] * len(passages), list(passages), truncation="only_second",
                                 max_length=self.max_tokens, padding=True, return_tensors="pt")
         with torch.inference_mode():
-            logits = self._model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+            if self._graph is not None:
+                logits = self._graph(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+            else:
+                logits = self._model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
         return logits.float().numpy()

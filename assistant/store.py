@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ class Embedder:
         self._projection_path = projection
         self._projection: Projection | None = None
         self._projection_read = False
+        self._graph = None  # the query path as one traced graph, once `compile` made one
 
     @property
     def projection(self) -> Projection | None:
@@ -65,18 +67,22 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            offline_environment()
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            return_freed_memory()
-
-            try:
-                self._model = SentenceTransformer(self.model_name, device="cpu")
-            except Exception as exc:  # noqa: BLE001 - any load failure is a user-facing store problem
-                raise StoreError(f"cannot load the embedding model {self.model_name!r}: {exc}") from exc
+            with _LOAD_LOCK:  # a server embeds questions outside its own lock: load once, not once per thread
+                if self._model is None:
+                    self._model = self._load()
         return self._model
+
+    def _load(self):
+        offline_environment()
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        return_freed_memory()
+        try:
+            return SentenceTransformer(self.model_name, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any load failure is a user-facing store problem
+            raise StoreError(f"cannot load the embedding model {self.model_name!r}: {exc}") from exc
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> list[list[float]]:
         """Unit-length embeddings, one per text."""
@@ -88,10 +94,12 @@ class Embedder:
             self._threads = _default_threads(torch)
         # One short query gains nothing from a second thread, and on a busy 2-core machine the
         # threads' contention makes it 40x slower; batches use every core.
-        threads = 1 if len(texts) <= 8 else self._threads
+        threads = 1 if len(texts) <= QUERY_TEXTS else self._threads
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         texts = list(texts)
+        if self._graph is not None and len(texts) <= QUERY_TEXTS:
+            return self._encode_graph(texts)
         out: list[list[float] | None] = [None] * len(texts)
         for idx, size in self._batches(texts, batch_size):
             vecs = self.model.encode([texts[i] for i in idx], batch_size=size, normalize_embeddings=True,
@@ -101,6 +109,62 @@ class Embedder:
             for i, v in zip(idx, vecs.tolist(), strict=True):
                 out[i] = v
         return out  # type: ignore[return-value]
+
+    def compile(self) -> bool:
+        """Run short encodes (a question, a few words) as one traced graph from now on (see graphs.py); True
+        when it is in use. Only for the pipeline this class knows (a transformer, mean pooling, normalisation)
+        and only when the graph gives the same vectors; otherwise encodes stay as they were."""
+        if self._graph is not None:
+            return True
+        import torch
+
+        from assistant.graphs import probe_texts, trace
+
+        st = self.model
+        names = [type(m).__name__ for m in st]
+        config = st[1].get_config_dict() if len(st) > 1 and hasattr(st[1], "get_config_dict") else {}
+        if names != ["Transformer", "Pooling", "Normalize"] or config.get("pooling_mode", "mean") != "mean" \
+                or not config.get("pooling_mode_mean_tokens", True):
+            log.info("%s is not a mean-pooled transformer (%s): questions are embedded op by op",
+                     self.model_name, " + ".join(names))
+            return False
+
+        class MeanPooled(torch.nn.Module):  # what the three modules compute, as one module
+            def __init__(self, bert) -> None:
+                super().__init__()
+                self.bert = bert
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(h.dtype)
+                pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+        questions, passages = probe_texts()
+        batches = [self._tokens(questions), self._tokens(questions[:1]), self._tokens(passages[:1])]
+        if any(b is None for b in batches):
+            log.info("%s's tokenizer gives no token types: questions are embedded op by op", self.model_name)
+            return False
+        self._graph = trace(MeanPooled(st[0].auto_model).eval(), batches[0], batches[1:], "the embedding model")
+        return self._graph is not None
+
+    def _tokens(self, texts: list[str]) -> tuple | None:
+        st = self.model
+        b = st.tokenizer(texts, truncation=True, max_length=st.max_seq_length or 512, padding=True,
+                         return_tensors="pt")
+        if "token_type_ids" not in b:
+            return None
+        return b["input_ids"], b["attention_mask"], b["token_type_ids"]
+
+    def _encode_graph(self, texts: list[str]) -> list[list[float]]:
+        import torch
+
+        with torch.inference_mode():
+            vecs = self._graph(*self._tokens(texts)).numpy()
+        if self.projection is not None:
+            vecs = self.projection.apply(vecs)
+        return vecs.tolist()
 
     def _batches(self, texts: list[str], batch_size: int) -> list[tuple[list[int], int]]:
         """The texts in groups of like length, each with the batch size that keeps a batch within
@@ -130,6 +194,10 @@ class Embedder:
 
 
 _TORCH_THREADS: list[int] = []
+_LOAD_LOCK = threading.Lock()
+
+# At most this many texts go through the traced graph (Embedder.compile) in one call; more are a batch.
+QUERY_TEXTS = 8
 
 # At most this many tokens in one encoder batch (64 texts of 64 tokens): see Embedder._batches.
 TOKENS_PER_BATCH = 64 * 64

@@ -386,10 +386,12 @@ class Reader:
         self.library.warm_words()  # outside the lock: a question need not wait for it
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
-        """The assistant's answer, from the documents the store serves now."""
+        """The assistant's answer, from the documents the store serves now. The question is embedded before
+        the lock is taken, so that it overlaps the answer in progress (see `Assistant.prepare`)."""
+        prepared = self.library.prepare(question)
         with self._lock:
             try:
-                return self.library.ask(question, top_k, doc_id)
+                return self.library.answer(prepared, top_k, doc_id)
             finally:
                 self._follow()
 

@@ -338,6 +338,7 @@ def measure_speed(assistant, questions: list[str], rounds: int) -> Speed:
     def ask(q: str) -> float:
         return timed(lambda: assistant.ask(q))[1]
 
+    assistant.warm()  # as the app does: the models as traced graphs (assistant/graphs.py), the caches
     for q in questions:  # warm-up: caches, allocator, thread pools
         floor(q)
         ask(q)
