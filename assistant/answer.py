@@ -185,17 +185,24 @@ class Assistant:
                 and u.speaker == unit.speaker and abs(u.sentence - unit.sentence) <= 1}
         return sorted(same.values(), key=lambda u: u.start)
 
-    def warm(self) -> None:
-        """Load what the first question needs: the models (as traced graphs, see graphs.py), the units and BM25.
-        For a process that answers many questions; one `ask` does not need it."""
-        self.store.embedder.compile()
+    def warm(self, graphs: bool = True) -> None:
+        """Load what the first question needs: the models, the units and BM25, and with `graphs` the models as
+        traced graphs (`compile`). For a process that answers many questions; one `ask` does not need it."""
+        if graphs:
+            self.compile()
         self.store.embedder.encode_one("warm up")
         if self.model.uses_encoder:
-            self.model.encoder.compile()
             self.model.encoder.score("warm up", ["warm up"])
         if self.model.slot_rule == "entities":
             self.ranker.entities.warm()
         _ = self.retriever.bm25
+
+    def compile(self) -> None:
+        """Run the models of the answer path as traced graphs from now on (see graphs.py); safe beside questions,
+        which use the eager models until a graph is ready."""
+        self.store.embedder.compile()
+        if self.model.uses_encoder:
+            self.model.encoder.compile()
 
     def warm_words(self) -> None:
         """Embed the articles' words before questions need them (the app does this after `warm`)."""

@@ -206,9 +206,12 @@ class OnTheRecord:
             keep = self.store.documents()
             self._articles = {d: a for d, a in self._articles.items() if d in keep}
 
-    def warm(self) -> None:
-        """Load the models and caches the first question needs."""
-        self.assistant.warm()
+    def warm(self, graphs: bool = True) -> None:
+        """Load the models and caches the first question needs (see `Assistant.warm`)."""
+        self.assistant.warm(graphs)
+
+    def compile(self) -> None:
+        self.assistant.compile()
 
     def warm_words(self) -> None:
         self.assistant.warm_words()

@@ -114,18 +114,17 @@ class CrossEncoder:
         """Score with one traced graph from now on (see graphs.py); True when it is in use. The graph must give
         the model's own logits on padded and unpadded batches, or scoring stays as it was."""
         self._load()
-        with self._lock:
-            if self._graph is None:
-                from assistant.graphs import probe_texts, trace
+        if self._graph is None:  # not under the lock: questions meanwhile are scored by the eager model
+            from assistant.graphs import probe_texts, trace
 
-                questions, passages = probe_texts()
-                pairs = [self._tokens(questions, passages), self._tokens(questions[:1], passages[:1]),
-                         self._tokens(questions[1:] * 2, passages)]
-                if any(b is None for b in pairs):
-                    log.info("the answer model's tokenizer gives no token types: passages are scored op by op")
-                    return False
-                self._graph = trace(self._model, pairs[0], pairs[1:], "the answer model")
-            return self._graph is not None
+            questions, passages = probe_texts()
+            pairs = [self._tokens(questions, passages), self._tokens(questions[:1], passages[:1]),
+                     self._tokens(questions[1:] * 2, passages)]
+            if any(b is None for b in pairs):
+                log.info("the answer model's tokenizer gives no token types: passages are scored op by op")
+                return False
+            self._graph = trace(self._model, pairs[0], pairs[1:], "the answer model")
+        return self._graph is not None
 
     def _tokens(self, questions: list[str], passages: list[str]) -> tuple | None:
         batch = self._tokenizer(questions, passages, truncation="only_second", max_length=self.max_tokens,

@@ -382,8 +382,11 @@ class Reader:
     def warm(self) -> None:
         """Load the model and caches; a question asked meanwhile waits for it, then answers at full speed."""
         with self._lock:
-            self.library.warm()
-        self.library.warm_words()  # outside the lock: a question need not wait for it
+            self.library.warm(graphs=False)
+        # Outside the lock, so that the first questions need not wait for them: the traced graphs (questions
+        # meanwhile use the eager models), then the articles' words.
+        self.library.compile()
+        self.library.warm_words()
 
     def ask(self, question: str, top_k: int | None = None, doc_id: str | None = None) -> Answer:
         """The assistant's answer, from the documents the store serves now. The question is embedded before

@@ -107,6 +107,18 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def steal_seconds() -> float | None:
+    """CPU time the hypervisor has taken from this virtual machine since boot, over all cores (Linux's
+    /proc/stat `steal`), or None where there is no such count. A bench run while the host takes a large share
+    runs slower than the code does; reports print the share."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK") if fields[0] == "cpu" and len(fields) > 8 else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 # --------------------------------------------------------------------------- reports
 
 

@@ -20,7 +20,8 @@ on loopback.
   the app's `default_concurrency_limit` workers).
 
 Targets: zero errors and p95 < 1 s with 20 clients for 60 s. The load generator runs on the same machine as
-the app and competes with it for the CPU; the 1-minute load average is printed with the table.
+the app and competes with it for the CPU; the 1-minute load average is printed with the table, and on Linux
+the CPU time the hypervisor took from this virtual machine during the load (steal), which slows every figure.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py, nev
 
 from common import (APP, START_TIMEOUT_S, TOP_K, App, BenchError, free_port, load_average,  # noqa: E402
                     load_questions, make_client, met, note, percentile, poll_http, require_gradio_client, run,
-                    target_table)
+                    steal_seconds, target_table)
 
 P95_TARGET_S = 1.0
 ERRORS_TARGET = 0
@@ -77,6 +78,7 @@ class Result:
     queue_errors: int = 0
     load: float = 0.0
     app_cpu: float | None = None  # CPU seconds the app process used during the load, when started here
+    steal: float | None = None  # CPU seconds the hypervisor took from the machine during the load (Linux)
     client_cpu: float = 0.0  # the same for this process: the clients, their threads and the queue watcher
 
     @property
@@ -215,7 +217,7 @@ def run_load(url: str, questions: list[str], clients: int, duration: float, quie
     queue_stop = threading.Event()
     watcher = threading.Thread(target=watch_queue, args=(url, queue_stop, result), daemon=True)
     note(f"load: {clients} clients for {duration:.0f} s", quiet)
-    cpu0, app0 = time.process_time(), app_cpu()
+    cpu0, app0, steal0 = time.process_time(), app_cpu(), steal_seconds()
     t0 = time.perf_counter()
     go.set()
     watcher.start()
@@ -248,7 +250,8 @@ def run_load(url: str, questions: list[str], clients: int, duration: float, quie
                 c.close()
             except Exception:  # a client that cannot close cleanly changes no measurement
                 pass
-    app1 = app_cpu()
+    app1, steal1 = app_cpu(), steal_seconds()
+    result.steal = steal1 - steal0 if steal0 is not None and steal1 is not None else None
     result.client_cpu = time.process_time() - cpu0
     result.app_cpu = app1 - app0 if app0 is not None and app1 is not None else None
     with lock:
@@ -297,6 +300,9 @@ def format_report(r: Result) -> str:
         lines.append(f"CPU during the load: {app}the clients {r.client_cpu:.0f} s "
                      f"({r.client_cpu / len(ok) * 1000:.0f} ms per answer); "
                      f"{os.cpu_count()} cores x {r.span:.0f} s = {os.cpu_count() * r.span:.0f} s")
+        if r.steal is not None:
+            lines.append(f"CPU taken by the host (steal) during the load: {r.steal:.0f} s, "
+                         f"{r.steal / (os.cpu_count() * r.span):.0%} of the cores' time")
     if r.queue:
         lines.append(f"server queue, requests waiting for a worker ({len(r.queue)} samples every {QUEUE_POLL_S} s): "
                      f"median {statistics.median(r.queue):.0f}, max {max(r.queue)}")

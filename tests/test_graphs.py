@@ -109,3 +109,14 @@ def test_prepare_then_answer_is_ask(assistant_):
         prepared = assistant_.prepare(q)
         assert (prepared.embedding is None) == bool(prepared.reading.metadata)
         assert assistant_.answer(prepared).to_json() == assistant_.ask(q).to_json()
+
+
+def test_the_apps_warm_up_traces_the_query_embedder(store):
+    from assistant.answer import Assistant
+    from assistant.library import OnTheRecord
+    from assistant.web import Reader
+
+    reader = Reader(OnTheRecord(Assistant(store)))
+    reader.warm()
+    assert store.embedder._graph is not None
+    assert not reader.ask("What did the mayor say?").to_json().get("error")
