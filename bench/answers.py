@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py and bench/rule_gate.py
 
 from common import (SHARED, TOP_K, BenchError, load_average, met, note, percentile, run,  # noqa: E402
-                    timed, write_jsonl)
+                    steal_seconds, timed, write_jsonl)
 
 from assistant.progress import progress_bar  # noqa: E402
 from assistant.settings import offline_environment  # noqa: E402
@@ -103,6 +103,7 @@ class Speed:
     floor_p95: float
     load: float  # the 1-minute load average when timing ended: other work on the machine inflates both
     candidates: int = 0  # candidates the answer model reads per question
+    steal: float | None = None  # share of the cores' time the host took while timing (Linux), else None
 
     @property
     def ratio(self) -> float:
@@ -343,15 +344,18 @@ def measure_speed(assistant, questions: list[str], rounds: int) -> Speed:
         floor(q)
         ask(q)
     floors, asks = [], []
+    steal0, t0 = steal_seconds(), time.perf_counter()
     for _ in range(rounds):
         for q in questions:
             floors.append(floor(q))
             asks.append(ask(q))
 
+    steal1, span = steal_seconds(), time.perf_counter() - t0
+    steal = (steal1 - steal0) / (span * (os.cpu_count() or 1)) if steal0 is not None and steal1 is not None else None
     ms = 1000.0
     return Speed(len(questions), len(asks), statistics.median(asks) * ms, percentile(asks, 95) * ms,
                  statistics.median(floors) * ms, percentile(floors, 95) * ms, load_average(),
-                 assistant.ranker.candidates)
+                 assistant.ranker.candidates, steal)
 
 
 # --------------------------------------------------------------------------- report
@@ -383,7 +387,8 @@ def format_targets(runs: list[Run]) -> str:
 def format_speed(s: Speed) -> str:
     return "\n".join([
         f"speed on the seed store ({s.questions} dev questions, {s.samples} timed asks after a warm-up; "
-        f"load average {s.load:.1f} on {os.cpu_count()} cores):",
+        f"load average {s.load:.1f} on {os.cpu_count()} cores"
+        + (f", {s.steal:.0%} of their time taken by the host" if s.steal is not None else "") + "):",
         f"  warm ask      median {s.ask_median:7.1f} ms   p95 {s.ask_p95:7.1f} ms   "
         f"target < {SPEED_TARGET_MS:.0f} ms: {met(s.ask_median < SPEED_TARGET_MS)}",
         f"  floor         median {s.floor_median:7.1f} ms   p95 {s.floor_p95:7.1f} ms   "
