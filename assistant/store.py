@@ -118,7 +118,7 @@ class Embedder:
             return True
         import torch
 
-        from assistant.graphs import probe_texts, trace
+        from assistant.graphs import TOLERANCE, probe_texts, trace
 
         st = self.model
         names = [type(m).__name__ for m in st]
@@ -146,8 +146,22 @@ class Embedder:
         if any(b is None for b in batches):
             log.info("%s's tokenizer gives no token types: questions are embedded op by op", self.model_name)
             return False
-        self._graph = trace(MeanPooled(st[0].auto_model).eval(), batches[0], batches[1:], "the embedding model")
-        return self._graph is not None
+        graph = trace(MeanPooled(st[0].auto_model).eval(), batches[0], batches[1:], "the embedding model")
+        if graph is None:
+            return False
+        # The trace matches MeanPooled; MeanPooled must also match what sentence-transformers computes.
+        import numpy as np
+
+        with torch.inference_mode():
+            got = graph(*batches[0]).numpy()
+        want = st.encode(questions, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        worst = float(np.abs(got - want).max())
+        if worst > TOLERANCE:
+            log.info("%s: mean pooling differs from the model's own vectors by %.2g: questions are embedded op by "
+                     "op", self.model_name, worst)
+            return False
+        self._graph = graph
+        return True
 
     def _tokens(self, texts: list[str]) -> tuple | None:
         st = self.model

@@ -120,3 +120,11 @@ def test_the_apps_warm_up_traces_the_query_embedder(store):
     reader.warm()
     assert store.embedder._graph is not None
     assert not reader.ask("What did the mayor say?").to_json().get("error")
+
+
+def test_a_model_whose_vectors_mean_pooling_does_not_give_stays_eager(embedder, monkeypatch):
+    """compile checks its graph against sentence-transformers' own vectors, not only against itself."""
+    e = _sharing(embedder)
+    real = e.model.encode
+    monkeypatch.setattr(e.model, "encode", lambda *a, **k: real(*a, **k) * 0.5)  # another pipeline's vectors
+    assert not e.compile() and e._graph is None
