@@ -120,18 +120,17 @@ class CrossEncoder:
             questions, passages = probe_texts()
             pairs = [self._tokens(questions, passages), self._tokens(questions[:1], passages[:1]),
                      self._tokens(questions[1:] * 2, passages)]
-            if any(b is None for b in pairs):
+            if any(b[2] is None for b in pairs):
                 log.info("the answer model's tokenizer gives no token types: passages are scored op by op")
                 return False
             self._graph = trace(self._model, pairs[0], pairs[1:], "the answer model")
         return self._graph is not None
 
-    def _tokens(self, questions: list[str], passages: list[str]) -> tuple | None:
+    def _tokens(self, questions: list[str], passages: list[str]) -> tuple:
+        """The model's inputs for the pairs: token ids, mask and token types (None if the tokenizer gives none)."""
         batch = self._tokenizer(questions, passages, truncation="only_second", max_length=self.max_tokens,
                                 padding=True, return_tensors="pt")
-        if "token_type_ids" not in batch:
-            return None
-        return batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+        return batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids")
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         """One logit per passage: higher means the passage answers the question better."""
@@ -140,11 +139,8 @@ class CrossEncoder:
         self._load()
         import torch
 
-        batch = self._tokenizer([question] * len(passages), list(passages), truncation="only_second",
-                                max_length=self.max_tokens, padding=True, return_tensors="pt")
+        batch = self._tokens([question] * len(passages), list(passages))
         with torch.inference_mode():
-            if self._graph is not None:
-                logits = self._graph(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-            else:
-                logits = self._model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+            model = self._graph if self._graph is not None else self._model
+            logits = model(*batch)
         return logits.float().numpy()
