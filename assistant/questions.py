@@ -162,9 +162,14 @@ def answer_slot(question: str) -> Slot | None:
         return Slot.NAME
     if re.match(r"how (many|much|old|long|far|often)\b|what (percentage|percent|share|number|amount|proportion)\b", q):
         return Slot.NUMBER
-    if re.match(r"(when|what (year|date|time|day|month))\b", q):
+    if re.match(r"(when|(?:what|which) (year|date|time|day|month|decade|century))\b", q) or _WHEN_PHRASE.search(q):
         return Slot.DATE
     return None
+
+
+# "In what year did ...", "Since which month ...": a date asked for by a prepositional phrase, anywhere.
+_WHEN_PHRASE = re.compile(r"\b(?:in|on|since|by|until|till|during|from|after|before) (?:what|which) "
+                          r"(?:year|date|day|month|decade|century)\b")
 
 
 # spaCy's entity labels, by what the answer must name.

@@ -288,6 +288,10 @@ def test_model_folder_is_the_settings_default(settings):
     ("What share of the water is lost?", "number"),
     ("When will the plant open?", "date"),
     ("What year was the bond approved?", "date"),
+    # A date asked for in a prepositional phrase, not only by the first words.
+    ("In what year did the council approve the bond?", "date"),
+    ("Since which month has the plant stood idle?", "date"),
+    ("Which decade saw the most floods?", "date"),
     ("Who opened the investigation?", "name"),
     ("What is the name of the contractor?", "name"),
     ("Which agency opened the inquiry?", "name"),
@@ -296,6 +300,7 @@ def test_model_folder_is_the_settings_default(settings):
     ("What did Osei argue?", None),
     ("Why did the city stop paying?", None),
     ("What will the plant cost?", None),
+    ("What did Osei say in what he called a year of reckoning?", None),
 ])
 def test_answer_slot(question: str, slot: str | None):
     from assistant.questions import answer_slot
@@ -364,6 +369,9 @@ def test_answer_entities(question: str, wanted: str | None):
     ("When did the city stop paying?", "Grant said the city had stopped all payments to the contractor in May.",
      "", "author", True),
     ("When did the city stop paying?", "The city stopped all payments to the contractor.", "", "author", False),
+    ("In what year did the council approve the bond?", "The council approved the bond in 2019.", "", "author", True),
+    ("In what year did the council approve the bond?", "The council approved the bond after a long debate.", "",
+     "author", False),
     ("How much will the plant cost?", "The plant will cost $310 million.", "", "author", True),
     # A quote's speaker is a name the passage gives.
     ("Who warned about the wells?", "the wells could run dry within a decade", "Nadia Petrov", "named source", True),
