@@ -175,6 +175,7 @@ _WHEN_PHRASE = re.compile(r"\b(?:in|on|since|by|until|till|during|from|after|bef
 # spaCy's entity labels, by what the answer must name.
 NAMED_ENTITIES = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 PLACE_ENTITIES = frozenset({"GPE", "LOC", "FAC"})
+WHERE_ALSO = frozenset({"ORG", "EVENT"})
 TIME_ENTITIES = frozenset({"DATE", "TIME"})
 AMOUNT_ENTITIES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
 _PLACE_NOUNS = (r"city|state|town|country|county|place|region|village|neighbou?rhood|district|province|venue|"
@@ -193,7 +194,11 @@ def answer_entities(question: str) -> frozenset[str] | None:
     q = question.lower().strip()
     if kind == Slot.NAME:
         place = re.match(r"where\b", q) or re.search(rf"\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", q)
-        return PLACE_ENTITIES if place else NAMED_ENTITIES
+        if place:
+            # "Where" is answered by an institution or an event as well as a place ("at Phoenix House", "at
+            # E3"); "in which town" only by a place.
+            return PLACE_ENTITIES | WHERE_ALSO if re.match(r"where\b", q) else PLACE_ENTITIES
+        return NAMED_ENTITIES
     if kind == Slot.DATE:
         return TIME_ENTITIES
     # A number of days or years answers "how long", "how old" and "how many times", never "how many people".

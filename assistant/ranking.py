@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.questions import AUTHOR_WORDS, AnswerType, Mode, Reading, Slot, answer_entities, answer_slot
+from assistant.questions import (AUTHOR_WORDS, TIME_ENTITIES, AnswerType, Mode, Reading, Slot, answer_entities,
+                                 answer_slot)
 from assistant.retrieval import QUESTION_VERBS, STOPWORDS, Hit, HybridRetriever, content_terms, stem, tokenize
 from assistant.units import Unit
 from assistant.kinds import UnitKind
@@ -56,6 +57,7 @@ _DATE = re.compile(r"\b(1[0-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April
                    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
                    r"yesterday|today|tomorrow|last (?:year|month|week)|this (?:year|month|week)|earlier this|"
                    r"century|decade|\d+(?:st|nd|rd|th) century|ago)\b", re.I)
+_YEAR = re.compile(r"\b(?:1[0-9]\d\d|20\d\d)s?\b")
 _TYPED = {AnswerType.NUMBER: _NUMBER, AnswerType.MONEY: _MONEY, AnswerType.DATE: _DATE}
 # A focus word of a question: a capitalised word past its first, or a number.
 _FOCUS = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z'’.-]+|\b\d[\d,.]*\b")
@@ -99,6 +101,9 @@ def slot_filled_by_entities(question: str, unit: Unit, entities) -> bool:
     found = list(entities(unit.text))
     if unit.source_type != SourceType.AUTHOR and unit.speaker:
         found.append((unit.speaker, "PERSON"))
+    if wanted & TIME_ENTITIES:
+        # A year is a date even where the recogniser reads it as a number ("reigned 1521–1567") or misses it.
+        found.extend((m.group(), "DATE") for m in _YEAR.finditer(unit.text))
     for text, label in found:
         toks = tokenize(text)
         toks = [t for t in toks if t not in STOPWORDS] or toks  # "May" is a month here, not a modal
