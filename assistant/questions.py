@@ -193,11 +193,12 @@ def answer_entities(question: str) -> frozenset[str] | None:
         return None
     q = question.lower().strip()
     if kind == Slot.NAME:
-        place = re.match(r"where\b", q) or re.search(rf"\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", q)
-        if place:
-            # "Where" is answered by an institution or an event as well as a place ("at Phoenix House", "at
-            # E3"); "in which town" only by a place.
-            return PLACE_ENTITIES | WHERE_ALSO if re.match(r"where\b", q) else PLACE_ENTITIES
+        # "Where" is answered by an institution or an event as well as a place ("at Phoenix House", "at E3");
+        # "in which town" only by a place.
+        if re.match(r"where\b", q):
+            return PLACE_ENTITIES | WHERE_ALSO
+        if re.search(rf"\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", q):
+            return PLACE_ENTITIES
         return NAMED_ENTITIES
     if kind == Slot.DATE:
         return TIME_ENTITIES
