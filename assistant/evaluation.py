@@ -214,3 +214,33 @@ def shortfalls(summary: dict, bounds: list[tuple[str, float]]) -> list[str]:
         elif name not in LOWER_IS_BETTER and value < bound:
             out.append(f"{name} is {value:.3f}, under the bound {bound:g}")
     return out
+
+
+def calibration(points: list[tuple[float, bool]], bins: int = 10) -> tuple[float, list[tuple]]:
+    """Expected calibration error of (confidence, came true) pairs over equal-width bins, and the table behind it:
+    (low, high, count, mean confidence, share that came true) for each bin that holds any."""
+    table, ece = [], 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [(c, h) for c, h in points if lo <= c < hi or (b == bins - 1 and c == hi)]
+        if not inside:
+            continue
+        mean_conf = sum(c for c, _ in inside) / len(inside)
+        came_true = sum(bool(h) for _, h in inside) / len(inside)
+        table.append((lo, hi, len(inside), mean_conf, came_true))
+        ece += len(inside) / len(points) * abs(mean_conf - came_true)
+    return ece, table
+
+
+def chance_calibration_error(confidences: list[float], bins: int = 10, rounds: int = 1000,
+                             seed: int = 0) -> tuple[float, float]:
+    """The calibration error a perfectly calibrated model scores by chance alone with these confidences: each
+    outcome drawn true with its own confidence, `rounds` times. Returns the mean and the 90th percentile.
+    On a few hundred questions it is about 0.05, so an error near it is as good as a sample that size shows."""
+    import random
+
+    rng = random.Random(seed)
+    errors = sorted(calibration([(c, rng.random() < c) for c in confidences], bins)[0] for _ in range(rounds))
+    if not errors:
+        return 0.0, 0.0
+    return sum(errors) / len(errors), errors[min(len(errors) - 1, int(0.9 * len(errors)))]

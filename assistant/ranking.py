@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +197,13 @@ class Calibrator:
             return logits, _sigmoid(logits)
         a, b, c = self.confidence
         return logits, _sigmoid(a * logits + b * _lead(logits) + c)
+
+    def tempered(self, temperature: float) -> "Calibrator":
+        """The same ranking with its probability's log-odds scaled by `temperature`: below 1 it is less sure of
+        everything, above 1 more; 1 leaves it as it is. The ranking and the order of confidences are unchanged."""
+        if self.confidence is None or temperature == 1.0:
+            return self
+        return replace(self, confidence=tuple(w * temperature for w in self.confidence))
 
     @classmethod
     def from_json(cls, d: dict) -> "Calibrator":

@@ -401,8 +401,9 @@ def format_speed(s: Speed) -> str:
 
 
 def reliability(runs: list[Run], datasets: dict, bins: int = 10) -> str:
-    """Our confidence in the best passage against how often it answers, per dataset, out of sample."""
-    from assistant.evaluation import hits
+    """Our confidence in the best passage against how often it answers, per dataset, out of sample, with the
+    error a perfectly calibrated confidence would show on as many questions by chance."""
+    from assistant.evaluation import calibration, chance_calibration_error, hits
 
     lines = [f"{'dataset':<8}{'confidence':>13}{'questions':>11}{'mean conf':>11}{'answers':>9}"]
     eces = []
@@ -415,17 +416,12 @@ def reliability(runs: list[Run], datasets: dict, bins: int = 10) -> str:
             top = a["quotes"][0] if a["quotes"] else a.get("best")
             if top and "confidence" in top:
                 pts.append((float(top["confidence"]), row.answerable and hits(row, top["text"], ds.docs)))
-        ece = 0.0
-        for b in range(bins):
-            lo, hi = b / bins, (b + 1) / bins
-            inside = [(c, h) for c, h in pts if lo <= c < hi or (b == bins - 1 and c == hi)]
-            if not inside:
-                continue
-            mc = sum(c for c, _ in inside) / len(inside)
-            acc = sum(h for _, h in inside) / len(inside)
-            ece += len(inside) / len(pts) * abs(mc - acc)
-            lines.append(f"{r.dataset:<8}{f'{lo:.1f}-{hi:.1f}':>13}{len(inside):>11}{mc:>11.3f}{acc:>9.3f}")
-        eces.append(f"{r.dataset} {ece:.3f} (target ≤ 0.05: {met(ece <= 0.05)})")
+        ece, table = calibration(pts, bins)
+        lines += [f"{r.dataset:<8}{f'{lo:.1f}-{hi:.1f}':>13}{n:>11}{mc:>11.3f}{acc:>9.3f}"
+                  for lo, hi, n, mc, acc in table]
+        chance, p90 = chance_calibration_error([c for c, _ in pts], bins)
+        eces.append(f"{r.dataset} {ece:.3f} (target ≤ 0.05: {met(ece <= 0.05)}; a perfectly calibrated "
+                    f"confidence scores {chance:.3f} by chance here, 90% of the time under {p90:.3f})")
     return "\n".join(lines) + "\nexpected calibration error: " + ", ".join(eces)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,13 @@ def test_card_records_how_the_model_was_made_and_its_out_of_sample_figures(card)
     from assistant.training import PRIORS, prior_name
 
     assert card["prior"] in PRIORS and card["calibrated_on"] == prior_name(card["prior"])
+    from assistant.training import TEMPERATURES
+
+    assert card["temperature"] in TEMPERATURES
+    # Beside each calibration error, what a perfectly calibrated confidence scores there by chance.
+    for dataset in ("news", "squad", "seed"):
+        mean, p90 = card["ece_by_chance"][dataset]
+        assert 0.0 < mean <= p90 < 1.0
     # Every news article was held out of exactly one fold, and each fold has its own threshold.
     news = card["folds"]["news"]
     assert set(news["fold_of"].values()) == set(range(len(news["thresholds"])))
@@ -85,6 +93,39 @@ def test_calibrator_ranks_by_score_and_gives_probabilities():
     assert list(np.argsort(-logits)) == [2, 1, 0]
     assert probs[0] < 1e-6 and 0.0 < probs[1] < probs[2] < 1.0
     assert Calibrator.from_json(cal.to_json()) == cal
+
+
+def test_temperature_moves_confidence_toward_even_odds_and_keeps_the_ranking():
+    n = len(FEATURES)
+    cal = Calibrator((0.0,) * n, (1.0,) * n, (1.0,) + (0.0,) * (n - 1), 0.0, FEATURES, (1.0, 0.5, -0.2))
+    rows = np.zeros((4, n))
+    rows[:, 0] = [-2.0, 0.0, 1.0, 3.0]
+    logits, probs = cal.scores(rows)
+    assert cal.tempered(1.0) == cal
+    cool_logits, cool = cal.tempered(0.5).scores(rows)
+    hot_logits, hot = cal.tempered(1.5).scores(rows)
+    assert np.array_equal(cool_logits, logits) and np.array_equal(hot_logits, logits)
+    assert list(np.argsort(cool)) == list(np.argsort(probs)) == list(np.argsort(hot))
+    assert np.all(np.abs(cool - 0.5) < np.abs(probs - 0.5)) and np.all(np.abs(hot - 0.5) > np.abs(probs - 0.5))
+    # Stored as the scaled weights: the card needs no new field to load it.
+    assert Calibrator.from_json(cal.tempered(0.5).to_json()).confidence == (0.5, 0.25, -0.1)
+
+
+def test_calibration_error_by_hand_and_by_chance():
+    from assistant.evaluation import calibration, chance_calibration_error
+
+    ece, table = calibration([(0.05, False), (0.15, True), (0.95, True), (0.95, False), (1.0, True)])
+    # Bins 0.0-0.1 (0.05 vs 0), 0.1-0.2 (0.15 vs 1) and 0.9-1.0, which holds 1.0 too (0.9667 vs 0.6667).
+    assert [(lo, n) for lo, _hi, n, _c, _t in table] == [(0.0, 1), (0.1, 1), (0.9, 3)]
+    assert ece == pytest.approx((0.05 + 0.85 + 3 * 0.3) / 5)
+    # Sure confidences that come true have no error, by chance or otherwise.
+    assert chance_calibration_error([0.0, 1.0] * 50) == (0.0, 0.0)
+    # A perfectly calibrated confidence still shows an error by chance, smaller on more questions, and the
+    # same on every run.
+    few = chance_calibration_error([0.3, 0.6, 0.8] * 10)
+    many = chance_calibration_error([0.3, 0.6, 0.8] * 300)
+    assert many[0] < few[0] / 3 and few[0] <= few[1]
+    assert chance_calibration_error([0.3, 0.6, 0.8] * 10) == few
 
 
 
@@ -239,7 +280,9 @@ def test_the_threshold_setting_changes_abstention(council: Assistant):
     from assistant.answer import Assistant as A
 
     never = A(council.store, council.retriever, council.settings.with_(min_confidence=0.0), council.model)
-    strict = A(council.store, council.retriever, council.settings.with_(min_confidence=0.3), council.model)
+    from conftest import STRICT
+
+    strict = A(council.store, council.retriever, council.settings.with_(min_confidence=STRICT), council.model)
     always = A(council.store, council.retriever, council.settings.with_(min_confidence=1.0), council.model)
     silent = "What recipe did the mayor share for apple pie?"
     assert strict.ask(silent).abstained
@@ -265,7 +308,7 @@ def test_min_confidence_comes_from_the_environment(monkeypatch):
 def test_ask_json_carries_confidence_and_reason(cli_env, tmp_path, capsys, monkeypatch):
     from assistant.cli import main
 
-    monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", "0.3")
+    monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", os.environ["ASSISTANT_MIN_CONFIDENCE"])  # conftest's STRICT
     store = tmp_path / "chroma"
     assert main(["ask", "What did Moolenaar say American companies must do?", "--json", "--store", str(store)]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -263,9 +263,7 @@ SPEAKER_CASES = [
     pytest.param("What did Park say about her students?", "Park", ["students"], id="park-students"),
     pytest.param("What did Novak say about his workers?", "Novak", ["workers"], id="novak-workers"),
     # His quote never says "fire" ("went up in smoke"): the word-embedding features carry it.
-    pytest.param("What did Novak say about the fire?", "Novak", ["smoke", "workers"], id="novak-fire",
-                 marks=xfail("since the embeddings are projected to 192 dimensions, his quote's confidence is "
-                             "0.017, just under the default threshold 0.02, and the question is refused")),
+    pytest.param("What did Novak say about the fire?", "Novak", ["smoke", "workers"], id="novak-fire"),
     pytest.param("What did Park say about her students and the library?", "Park", ["students", "library"],
                  id="park-students-library"),
     pytest.param("What did Okafor say about the library budget?", "Okafor", ["money", "staff"],
