@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.articles import split_sentences
-from assistant.evaluation import chance_calibration_error
+from assistant.evaluation import calibration, chance_calibration_error
 from assistant.kinds import UnitKind
 from assistant.projection import PROJECTION_FILE
 from assistant.ranking import FEATURES
@@ -341,8 +341,6 @@ def _lead_of(values: np.ndarray, i: int) -> float:
 def reliability(asked: list[Asked], calibrators, bins: int = 10) -> tuple[float, list[tuple]]:
     """Expected calibration error of the best passage's confidence, and the table behind it:
     (low, high, questions, mean confidence, share whose best passage answers)."""
-    from assistant.evaluation import calibration
-
     return calibration([p for a in asked if (p := top_of(a, calibrators(a.group))) is not None], bins)
 
 
