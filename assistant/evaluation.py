@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,8 +238,6 @@ def chance_calibration_error(confidences: list[float], bins: int = 10, rounds: i
     """The calibration error a perfectly calibrated model scores by chance alone with these confidences: each
     outcome drawn true with its own confidence, `rounds` times. Returns the mean and the 90th percentile.
     On a few hundred questions it is about 0.05, so an error near it is as good as a sample that size shows."""
-    import random
-
     rng = random.Random(seed)
     errors = sorted(calibration([(c, rng.random() < c) for c in confidences], bins)[0] for _ in range(rounds))
     if not errors:

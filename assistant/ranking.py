@@ -53,11 +53,12 @@ _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|
                      r"thousands?|millions?|billions?|several|half)\b", re.I)
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:%|percent)?\s*(?:million|billion|trillion)?\s*(?:dollars|euros|pounds|yuan|"
                     r"yen|rupees|francs|USD|EUR)\b|\b(?:USD|EUR|GBP)\s?\d", re.I)
-_DATE = re.compile(r"\b(1[0-9]\d\d|20\d\d)s?\b|\b(?:January|February|March|April|May|June|July|August|September|"
+_YEAR_PATTERN = r"\b(?:1[0-9]\d\d|20\d\d)s?\b"
+_DATE = re.compile(_YEAR_PATTERN + r"|\b(?:January|February|March|April|May|June|July|August|September|"
                    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
                    r"yesterday|today|tomorrow|last (?:year|month|week)|this (?:year|month|week)|earlier this|"
                    r"century|decade|\d+(?:st|nd|rd|th) century|ago)\b", re.I)
-_YEAR = re.compile(r"\b(?:1[0-9]\d\d|20\d\d)s?\b")
+_YEAR = re.compile(_YEAR_PATTERN)
 _TYPED = {AnswerType.NUMBER: _NUMBER, AnswerType.MONEY: _MONEY, AnswerType.DATE: _DATE}
 # A focus word of a question: a capitalised word past its first, or a number.
 _FOCUS = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][A-Za-z'’.-]+|\b\d[\d,.]*\b")

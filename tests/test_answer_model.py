@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -308,7 +307,9 @@ def test_min_confidence_comes_from_the_environment(monkeypatch):
 def test_ask_json_carries_confidence_and_reason(cli_env, tmp_path, capsys, monkeypatch):
     from assistant.cli import main
 
-    monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", os.environ["ASSISTANT_MIN_CONFIDENCE"])  # conftest's STRICT
+    from conftest import STRICT
+
+    monkeypatch.setenv("ASSISTANT_MIN_CONFIDENCE", str(STRICT))
     store = tmp_path / "chroma"
     assert main(["ask", "What did Moolenaar say American companies must do?", "--json", "--store", str(store)]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -393,8 +394,9 @@ def test_answer_entities(question: str, wanted: str | None):
     from assistant.questions import (AMOUNT_ENTITIES, NAMED_ENTITIES, PLACE_ENTITIES, TIME_ENTITIES,
                                      answer_entities)
 
-    expected = {"place": PLACE_ENTITIES, "where": PLACE_ENTITIES | {"ORG", "EVENT"}, "name": NAMED_ENTITIES, "time": TIME_ENTITIES, "amount": AMOUNT_ENTITIES,
-                "amount or time": AMOUNT_ENTITIES | TIME_ENTITIES, None: None}[wanted]
+    expected = {"place": PLACE_ENTITIES, "where": PLACE_ENTITIES | {"ORG", "EVENT"}, "name": NAMED_ENTITIES,
+                "time": TIME_ENTITIES, "amount": AMOUNT_ENTITIES, "amount or time": AMOUNT_ENTITIES | TIME_ENTITIES,
+                None: None}[wanted]
     assert answer_entities(question) == expected
 
 
