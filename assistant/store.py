@@ -28,7 +28,7 @@ DEFAULT_PROJECTION = Path(__file__).resolve().parent / "model" / PROJECTION_FILE
 
 
 class Embedder:
-    """A sentence-transformers model, loaded on first use, that returns unit-length vectors: projected to
+    """A sentence-transformers model (run by minilm.py), loaded on first use, that returns unit-length vectors: projected to
     fewer dimensions when a projection fitted for this model is given (by default the committed one)."""
 
     def __init__(self, model: str, projection: Path | None = DEFAULT_PROJECTION):
@@ -74,13 +74,11 @@ class Embedder:
 
     def _load(self):
         offline_environment()
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        from assistant.minilm import load
 
-        hf_logging.disable_progress_bar()
         return_freed_memory()
         try:
-            return SentenceTransformer(self.model_name, device="cpu")
+            return load(self.model_name)
         except Exception as exc:  # noqa: BLE001 - any load failure is a user-facing store problem
             raise StoreError(f"cannot load the embedding model {self.model_name!r}: {exc}") from exc
 
@@ -102,8 +100,7 @@ class Embedder:
             return self._encode_graph(texts)
         out: list[list[float] | None] = [None] * len(texts)
         for idx, size in self._batches(texts, batch_size):
-            vecs = self.model.encode([texts[i] for i in idx], batch_size=size, normalize_embeddings=True,
-                                     show_progress_bar=progress, convert_to_numpy=True)
+            vecs = self.model.encode([texts[i] for i in idx], size, progress)
             if self.projection is not None:
                 vecs = self.projection.apply(vecs)
             for i, v in zip(idx, vecs.tolist(), strict=True):
@@ -112,70 +109,29 @@ class Embedder:
 
     def compile(self) -> bool:
         """Run short encodes (a question, a few words) as one traced graph from now on (see graphs.py); True
-        when it is in use. Only for the pipeline this class knows (a transformer, mean pooling, normalisation)
-        and only when the graph gives the same vectors; otherwise encodes stay as they were."""
+        when it is in use. Only for a model minilm.py runs itself (a mean-pooled BERT) and only when the graph
+        gives the same vectors; otherwise encodes stay as they were."""
         if self._graph is not None:
             return True
-        import torch
+        from assistant.graphs import probe_texts, trace
 
-        from assistant.graphs import TOLERANCE, probe_texts, trace
-
-        st = self.model
-        names = [type(m).__name__ for m in st]
-        config = st[1].get_config_dict() if len(st) > 1 and hasattr(st[1], "get_config_dict") else {}
-        if names != ["Transformer", "Pooling", "Normalize"] or config.get("pooling_mode", "mean") != "mean" \
-                or not config.get("pooling_mode_mean_tokens", True):
-            log.info("%s is not a mean-pooled transformer (%s): questions are embedded op by op",
-                     self.model_name, " + ".join(names))
+        pipeline = self.model
+        if pipeline.module is None:
+            log.info("%s is not a mean-pooled BERT: questions are embedded op by op", self.model_name)
             return False
-
-        class MeanPooled(torch.nn.Module):  # what the three modules compute, as one module
-            def __init__(self, bert) -> None:
-                super().__init__()
-                self.bert = bert
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-                mask = attention_mask.unsqueeze(-1).to(h.dtype)
-                pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
         questions, passages = probe_texts()
-        batches = [self._tokens(questions), self._tokens(questions[:1]), self._tokens(passages[:1])]
-        if any(b is None for b in batches):
-            log.info("%s's tokenizer gives no token types: questions are embedded op by op", self.model_name)
-            return False
-        graph = trace(MeanPooled(st[0].auto_model).eval(), batches[0], batches[1:], "the embedding model")
+        batches = [pipeline.tokens(questions), pipeline.tokens(questions[:1]), pipeline.tokens(passages[:1])]
+        graph = trace(pipeline.module, batches[0], batches[1:], "the embedding model")
         if graph is None:
-            return False
-        # The trace matches MeanPooled; MeanPooled must also match what sentence-transformers computes.
-        import numpy as np
-
-        with torch.inference_mode():
-            got = graph(*batches[0]).numpy()
-        want = st.encode(questions, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        worst = float(np.abs(got - want).max())
-        if worst > TOLERANCE:
-            log.info("%s: mean pooling differs from the model's own vectors by %.2g: questions are embedded op by "
-                     "op", self.model_name, worst)
             return False
         self._graph = graph
         return True
-
-    def _tokens(self, texts: list[str]) -> tuple | None:
-        st = self.model
-        b = st.tokenizer(texts, truncation=True, max_length=st.max_seq_length or 512, padding=True,
-                         return_tensors="pt")
-        if "token_type_ids" not in b:
-            return None
-        return b["input_ids"], b["attention_mask"], b["token_type_ids"]
 
     def _encode_graph(self, texts: list[str]) -> list[list[float]]:
         import torch
 
         with torch.inference_mode():
-            vecs = self._graph(*self._tokens(texts)).numpy()
+            vecs = self._graph(*self.model.tokens(texts)).numpy()
         if self.projection is not None:
             vecs = self.projection.apply(vecs)
         return vecs.tolist()
@@ -189,10 +145,7 @@ class Embedder:
         batches; short ones keep the full batch_size. The vectors are the same either way."""
         if len(texts) <= 1:
             return [(list(range(len(texts))), batch_size)]
-        model = self.model
-        limit = model.max_seq_length or 512
-        ids = model.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=limit)["input_ids"]
-        lengths = [len(x) for x in ids]  # truncated at the limit, as the encoder truncates
+        lengths = self.model.lengths(texts)  # truncated at the limit, as the encoder truncates
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         groups: list[tuple[list[int], int]] = []
         for i in order:

@@ -542,7 +542,7 @@ import json, os, signal, sys, time
 spec = json.load(open(sys.argv[1], encoding="utf-8"))
 import chromadb  # noqa: F401  imported once, before the forks
 from chromadb.api.models.Collection import Collection
-import sentence_transformers  # noqa: F401
+import assistant.minilm  # noqa: F401  torch, imported once, before the forks
 import assistant.cli as cli
 import assistant.indexing as indexing
 import assistant.store as store_mod

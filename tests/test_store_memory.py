@@ -146,10 +146,11 @@ def test_long_texts_are_embedded_in_smaller_batches_with_the_same_vectors(embedd
     texts = [t for pair in zip(long, short, strict=False) for t in pair] + short[len(long):]
     groups = embedder._batches(texts, 64)
     assert sorted(i for idx, _size in groups for i in idx) == list(range(len(texts)))
-    tokens = embedder.model.tokenizer(texts)["input_ids"]
+    lengths = embedder.model.lengths(texts)  # in tokens, truncated at the model's limit
     limit = embedder.model.max_seq_length
+    assert max(lengths) == limit
     for idx, size in groups:
-        assert size * max(min(len(tokens[i]), limit) for i in idx) <= max(TOKENS_PER_BATCH, limit)
+        assert size * max(lengths[i] for i in idx) <= max(TOKENS_PER_BATCH, limit)
     assert {size for idx, size in groups if idx[0] < 80 and idx[0] % 2 == 0} != {64}  # the long ones: smaller
     assert max(size for _idx, size in groups) == 64  # the short ones keep the full batch
     got = np.array(embedder.encode(texts, batch_size=64))
