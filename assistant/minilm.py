@@ -83,23 +83,19 @@ class MeanPooledBert(nn.Module):
         for i in range(len(self.layers)):
             names.update({f"layers.{i}.{ours}": f"encoder.layer.{i}.{theirs}" for ours, theirs in parts.items()})
         weights = {k.removeprefix("bert."): v for k, v in weights.items()}
-        state = {}
-        for ours, theirs in names.items():
-            for leaf in ("weight", "bias"):
-                if f"{ours}.{leaf}" in dict(self.named_parameters()):
-                    state[f"{ours}.{leaf}"] = weights[f"{theirs}.{leaf}"]
+        own = dict(self.named_parameters())  # an embedding has a weight and no bias
+        state = {f"{ours}.{leaf}": weights[f"{theirs}.{leaf}"] for ours, theirs in names.items()
+                 for leaf in ("weight", "bias") if f"{ours}.{leaf}" in own}
         self.load_state_dict(state, strict=True)
 
 
 class Pipeline:
-    """What `Embedder` needs of a model: token batches, token counts, vectors, and (when it is one) the whole
-    pipeline as a module of (input_ids, attention_mask, token_type_ids), which graphs.py can trace."""
+    """What `Embedder` needs of a model: token counts, vectors, and (when it is one) the whole pipeline as a
+    module of (input_ids, attention_mask, token_type_ids), which graphs.py can trace, with `tokens` to make
+    its inputs."""
 
     max_seq_length: int
     module: nn.Module | None
-
-    def tokens(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
-        raise NotImplementedError
 
     def lengths(self, texts: Sequence[str]) -> list[int]:
         raise NotImplementedError
@@ -166,11 +162,6 @@ class SentenceTransformersPipeline(Pipeline):
         self.st = SentenceTransformer(model, device="cpu")
         self.max_seq_length = self.st.max_seq_length or 512
         self.module = None  # not traced: its modules may not be a mean-pooled transformer
-
-    def tokens(self, texts: Sequence[str]):
-        b = self.st.tokenizer(list(texts), truncation=True, max_length=self.max_seq_length, padding=True,
-                              return_tensors="pt")
-        return (b["input_ids"], b["attention_mask"], b["token_type_ids"]) if "token_type_ids" in b else None
 
     def lengths(self, texts: Sequence[str]) -> list[int]:
         ids = self.st.tokenizer(list(texts), add_special_tokens=True, truncation=True,
