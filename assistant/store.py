@@ -28,8 +28,9 @@ DEFAULT_PROJECTION = Path(__file__).resolve().parent / "model" / PROJECTION_FILE
 
 
 class Embedder:
-    """A sentence-transformers model (run by minilm.py), loaded on first use, that returns unit-length vectors: projected to
-    fewer dimensions when a projection fitted for this model is given (by default the committed one)."""
+    """A sentence-transformers model (run by minilm.py), loaded on first use, that returns unit-length vectors:
+    projected to fewer dimensions when a projection fitted for this model is given (by default the committed
+    one)."""
 
     def __init__(self, model: str, projection: Path | None = DEFAULT_PROJECTION):
         self.model_name = model
