@@ -114,3 +114,14 @@ def test_answering_never_imports_sentence_transformers():
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_sentence_transformers_pipeline_gives_the_same_vectors_and_lengths(lean, reference):
+    """The path any other model takes, run on the packaged one: what the Embedder reads of it agrees."""
+    from assistant.minilm import SentenceTransformersPipeline
+
+    other = SentenceTransformersPipeline(Settings().model)
+    texts = _texts()
+    assert other.module is None and other.max_seq_length == lean.max_seq_length
+    assert other.lengths(texts) == lean.lengths(texts)
+    assert np.abs(other.encode(texts, 16) - lean.encode(texts, 16)).max() < 1e-5
