@@ -628,9 +628,9 @@ def _stage_fit(seen: dict) -> dict:
         "seed": metrics_of(seed, seed_docs, lambda g: model_fit, lambda g: threshold, lambda g: slot_rule),
     }
     used = {"news": (news, news_cal), "squad": (squad, lambda g: loao[g]), "seed": (seed, lambda g: model_fit)}
-    ece = {k: reliability(asked, cal) for k, (asked, cal) in used.items()}
-    by_chance = {k: chance_calibration_error([p[0] for a in asked if (p := top_of(a, cal(a.group))) is not None])
-                 for k, (asked, cal) in used.items()}
+    tops = {k: [p for a in asked if (p := top_of(a, cal(a.group))) is not None] for k, (asked, cal) in used.items()}
+    ece = {k: calibration(points) for k, points in tops.items()}
+    by_chance = {k: chance_calibration_error([c for c, _h in points]) for k, points in tops.items()}
     return {
         "features": list(model_fit.features),
         "feature_set": chosen[0],
